@@ -1,0 +1,268 @@
+"""Every exception the SDK raises.
+
+```text
+InferenceError
+├── ConfigurationError              no API key, bad base_url (also a ValueError)
+├── APIError                        .request
+│   ├── APIConnectionError          the transport failed
+│   │   └── APITimeoutError
+│   ├── APIStatusError              .status_code .response .problem .code
+│   │   ├── BadRequestError                400
+│   │   ├── AuthenticationError            401
+│   │   ├── PaymentRequiredError           402
+│   │   ├── PermissionDeniedError          403
+│   │   ├── NotFoundError                  404
+│   │   │   └── SessionNotFoundError       404 SESSION_NOT_FOUND
+│   │   ├── ConflictError                  409
+│   │   │   └── WorkerConflictError        409 WORKER_LEASED / APP_MISMATCH / VERSION_MISMATCH
+│   │   ├── GoneError                      410
+│   │   │   ├── SessionExpiredError        410 SESSION_EXPIRED
+│   │   │   └── SessionEndedError          410 SESSION_ENDED
+│   │   ├── RequirementsNotMetError        412 (.errors)
+│   │   ├── UnprocessableEntityError       422
+│   │   ├── RateLimitError                 429
+│   │   └── InternalServerError            5xx
+│   └── APIResponseValidationError  a 2xx body that did not fit the model
+├── TaskError                       .task: the run did not complete
+│   ├── TaskFailedError             status failed (11)
+│   │   └── TaskRejectedError       status rejected (13): admission refused, never ran
+│   └── TaskCancelledError          status cancelled (12)
+├── StreamError                     a stream gave up: reconnects used up, idle timeout
+├── ToolError                       raised by a tool handler; becomes an error tool result
+└── ToolDefinitionError             a bad @tool signature (also a TypeError); lists every problem
+```
+
+The API key never appears in any message: requests are described by method and URL only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx2
+
+    from inferencesh.models.task import Task
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "GoneError",
+    "InferenceError",
+    "InternalServerError",
+    "NotFoundError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequirementsNotMetError",
+    "SessionEndedError",
+    "SessionExpiredError",
+    "SessionNotFoundError",
+    "StreamError",
+    "TaskCancelledError",
+    "TaskError",
+    "TaskFailedError",
+    "TaskRejectedError",
+    "ToolDefinitionError",
+    "ToolError",
+    "UnprocessableEntityError",
+    "WorkerConflictError",
+]
+
+
+class InferenceError(Exception):
+    """Base class of every error raised by this SDK."""
+
+
+class ConfigurationError(InferenceError, ValueError):
+    """The client was configured wrongly, e.g. no API key and no proxy URL."""
+
+
+class APIError(InferenceError):
+    """A request to the API did not succeed."""
+
+    def __init__(self, message: str, *, request: httpx2.Request | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+
+
+class APIConnectionError(APIError):
+    """The request never got an HTTP response: DNS, connect, read or write failed."""
+
+    def __init__(
+        self, message: str = "Connection error.", *, request: httpx2.Request | None = None
+    ) -> None:
+        super().__init__(message, request=request)
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out."""
+
+    def __init__(self, *, request: httpx2.Request | None = None) -> None:
+        super().__init__("Request timed out.", request=request)
+
+
+class APIStatusError(APIError):
+    """The API answered with a 4xx or 5xx status.
+
+    `problem` is the RFC 9457 problem+json body (or whatever JSON object came back), and
+    `code` the machine-readable error code taken from the problem `type`
+    (`https://api.inference.sh/errors/<code>`) or a legacy `error.code`.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx2.Response,
+        problem: Mapping[str, Any] | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, request=response.request)
+        self.response = response
+        self.status_code = response.status_code
+        self.problem: Mapping[str, Any] = problem or {}
+        self.code = code
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was malformed or failed validation."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing or wrong."""
+
+
+class PaymentRequiredError(APIStatusError):
+    """402: a spending limit or payment method is needed."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not do this (e.g. `requires_sign_in`, `insufficient_scope`)."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such resource (task, file, session, app...)."""
+
+
+class ConflictError(APIStatusError):
+    """409: the resource is in a state that does not allow this (e.g. an invalid transition)."""
+
+
+class GoneError(APIStatusError):
+    """410: the resource existed but is no longer usable (e.g. a retired app)."""
+
+
+class RequirementsNotMetError(APIStatusError):
+    """412: the app needs secrets, integrations or scopes the account does not have.
+
+    `errors` lists each missing requirement as the API describes it:
+    `{"type": "secret" | "integration" | "scope", "key": ..., "message": ..., "action": {...}}`.
+    """
+
+    @property
+    def errors(self) -> list[Mapping[str, Any]]:
+        """The missing requirements, one mapping each."""
+        raw = self.problem.get("errors")
+        if isinstance(raw, Sequence) and not isinstance(raw, str):
+            return [e for e in raw if isinstance(e, Mapping)]  # pyright: ignore[reportUnknownVariableType]
+        return []
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the input did not validate against the app's schema."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; retried automatically where that is safe."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the server failed."""
+
+
+class _SessionMixin:
+    @property
+    def session_id(self) -> str | None:
+        """The session the error is about, when the server or the call named it."""
+        problem: Mapping[str, Any] = getattr(self, "problem", {})
+        value = problem.get("session_id") or getattr(self, "_session_id", None)
+        return value if isinstance(value, str) else None
+
+
+class SessionNotFoundError(_SessionMixin, NotFoundError):
+    """404 `SESSION_NOT_FOUND`: no session has this id."""
+
+
+class SessionExpiredError(_SessionMixin, GoneError):
+    """410 `SESSION_EXPIRED`: the session's idle timeout elapsed; start a new one."""
+
+
+class SessionEndedError(_SessionMixin, GoneError):
+    """410 `SESSION_ENDED`: the session was ended explicitly; start a new one."""
+
+
+class WorkerConflictError(_SessionMixin, ConflictError):
+    """409 `WORKER_LEASED`/`APP_MISMATCH`/`VERSION_MISMATCH`: the session's worker is unusable."""
+
+
+class APIResponseValidationError(APIError):
+    """A successful response whose body did not have the expected shape."""
+
+    def __init__(self, message: str, *, response: httpx2.Response) -> None:
+        super().__init__(message, request=response.request)
+        self.response = response
+        self.status_code = response.status_code
+
+
+class TaskError(InferenceError):
+    """A task ended without completing; `task` is the final task as the server reported it."""
+
+    def __init__(self, message: str, *, task: Task) -> None:
+        super().__init__(message)
+        self.message = message
+        self.task = task
+
+    @property
+    def task_id(self) -> str:
+        """The id of the task."""
+        return self.task.id
+
+
+class TaskFailedError(TaskError):
+    """The task ended with status `failed`; `task.error` says why."""
+
+
+class TaskRejectedError(TaskFailedError):
+    """The task was refused admission (status `rejected`) and never ran."""
+
+
+class TaskCancelledError(TaskError):
+    """The task ended with status `cancelled`."""
+
+
+class StreamError(InferenceError):
+    """A stream could not be followed to its end (reconnects used up, or idle too long)."""
+
+
+class ToolError(InferenceError):
+    """Raise from a tool handler to send the model an error result instead of a value."""
+
+
+class ToolDefinitionError(InferenceError, TypeError):
+    """A function cannot become a tool; `problems` lists everything that is wrong with it."""
+
+    def __init__(self, name: str, problems: Sequence[str]) -> None:
+        self.name = name
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"cannot make a tool of {name!r}:\n{lines}")
