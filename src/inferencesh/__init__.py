@@ -1,3 +1,96 @@
-"""inferencesh: the Python SDK for inference.sh."""
+"""inferencesh: the Python SDK for inference.sh.
+
+Run AI apps as tasks (`inference()` / `async_inference()`), define agent tools with
+decorators (`@tool`), and test everything locally against the emulator
+(`inferencesh.local`).
+
+Submodules load on first use, so `import inferencesh` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from inferencesh._async.client import AsyncInference as AsyncInference
+    from inferencesh._async.client import async_inference as async_inference
+    from inferencesh._async.tasks import AsyncTaskStream as AsyncTaskStream
+    from inferencesh._sync.client import Inference as Inference
+    from inferencesh._sync.client import inference as inference
+    from inferencesh._sync.tasks import TaskStream as TaskStream
+    from inferencesh.errors import APIConnectionError as APIConnectionError
+    from inferencesh.errors import APIError as APIError
+    from inferencesh.errors import APIResponseValidationError as APIResponseValidationError
+    from inferencesh.errors import APIStatusError as APIStatusError
+    from inferencesh.errors import APITimeoutError as APITimeoutError
+    from inferencesh.errors import AuthenticationError as AuthenticationError
+    from inferencesh.errors import BadRequestError as BadRequestError
+    from inferencesh.errors import ConfigurationError as ConfigurationError
+    from inferencesh.errors import ConflictError as ConflictError
+    from inferencesh.errors import InferenceError as InferenceError
+    from inferencesh.errors import NotFoundError as NotFoundError
+    from inferencesh.errors import RateLimitError as RateLimitError
+    from inferencesh.errors import RequirementsNotMetError as RequirementsNotMetError
+    from inferencesh.errors import StreamError as StreamError
+    from inferencesh.errors import TaskCancelledError as TaskCancelledError
+    from inferencesh.errors import TaskError as TaskError
+    from inferencesh.errors import TaskFailedError as TaskFailedError
+    from inferencesh.errors import TaskTimeoutError as TaskTimeoutError
+    from inferencesh.models.page import CursorPage as CursorPage
+    from inferencesh.models.task import Task as Task
+    from inferencesh.models.task import TaskStatus as TaskStatus
+    from inferencesh.models.task import TaskUpdate as TaskUpdate
+
+_LAZY: dict[str, str] = {
+    "AsyncInference": "inferencesh._async.client",
+    "async_inference": "inferencesh._async.client",
+    "AsyncTaskStream": "inferencesh._async.tasks",
+    "Inference": "inferencesh._sync.client",
+    "inference": "inferencesh._sync.client",
+    "TaskStream": "inferencesh._sync.tasks",
+    "CursorPage": "inferencesh.models.page",
+    "Task": "inferencesh.models.task",
+    "TaskStatus": "inferencesh.models.task",
+    "TaskUpdate": "inferencesh.models.task",
+    **dict.fromkeys(
+        (
+            "APIConnectionError",
+            "APIError",
+            "APIResponseValidationError",
+            "APIStatusError",
+            "APITimeoutError",
+            "AuthenticationError",
+            "BadRequestError",
+            "ConfigurationError",
+            "ConflictError",
+            "InferenceError",
+            "NotFoundError",
+            "RateLimitError",
+            "RequirementsNotMetError",
+            "StreamError",
+            "TaskCancelledError",
+            "TaskError",
+            "TaskFailedError",
+            "TaskTimeoutError",
+        ),
+        "inferencesh.errors",
+    ),
+}
+
+__all__ = sorted(_LAZY)  # pyright: ignore[reportUnsupportedDunderAll]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'inferencesh' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

@@ -29,7 +29,10 @@ InferenceError
 │   └── TaskCancelledError          status cancelled (12)
 ├── StreamError                     a stream gave up: reconnects used up, idle timeout
 ├── ToolError                       raised by a tool handler; becomes an error tool result
-└── ToolDefinitionError             a bad @tool signature (also a TypeError); lists every problem
+├── ToolDefinitionError             a bad @tool signature (also a TypeError); lists every problem
+└── TaskTimeoutError                waiting for a task took longer than asked (also a TimeoutError)
+
+InferenceWarning                    a warning message the server attached to a response
 ```
 
 The API key never appears in any message: requests are described by method and URL only.
@@ -57,6 +60,7 @@ __all__ = [
     "ConflictError",
     "GoneError",
     "InferenceError",
+    "InferenceWarning",
     "InternalServerError",
     "NotFoundError",
     "PaymentRequiredError",
@@ -71,6 +75,7 @@ __all__ = [
     "TaskError",
     "TaskFailedError",
     "TaskRejectedError",
+    "TaskTimeoutError",
     "ToolDefinitionError",
     "ToolError",
     "UnprocessableEntityError",
@@ -80,6 +85,10 @@ __all__ = [
 
 class InferenceError(Exception):
     """Base class of every error raised by this SDK."""
+
+
+class InferenceWarning(UserWarning):
+    """A warning the server attached to a successful response (`messages` with level warning)."""
 
 
 class ConfigurationError(InferenceError, ValueError):
@@ -248,6 +257,14 @@ class TaskRejectedError(TaskFailedError):
 
 class TaskCancelledError(TaskError):
     """The task ended with status `cancelled`."""
+
+
+class TaskTimeoutError(InferenceError, TimeoutError):
+    """Waiting for a task took longer than the caller allowed. The task itself keeps running."""
+
+    def __init__(self, message: str, *, task_id: str) -> None:
+        super().__init__(message)
+        self.task_id = task_id
 
 
 class StreamError(InferenceError):

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 
 from inferencesh.models._base import APIModel
 
-__all__ = ["ResourceStatus", "Task", "TaskEvent", "TaskLog", "TaskLogs", "TaskStatus"]
+__all__ = ["ResourceStatus", "Task", "TaskEvent", "TaskLog", "TaskLogs", "TaskStatus", "TaskUpdate"]
 
 
 class TaskStatus(IntEnum):
@@ -169,3 +169,73 @@ class TaskLogs(APIModel):
     @classmethod
     def _null_is_empty(cls, value: object) -> object:
         return [] if value is None else value
+
+
+class TaskUpdate:
+    """One update of a followed task: the task as known after this line of the stream.
+
+    Updates are cheap to make (the task is validated only when `.task` is read), so following
+    a busy stream costs little. `delta` is set when the update came from a token delta.
+    """
+
+    __slots__ = ("_task", "data", "delta", "fields")
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        *,
+        fields: tuple[str, ...] | None = None,
+        delta: dict[str, Any] | None = None,
+    ) -> None:
+        self.data = data
+        """The accumulated task as JSON."""
+        self.fields = fields
+        """The top-level fields this update changed, when the server said."""
+        self.delta = delta
+        """The LLM delta this update came from (`{"response": "..."}`...), if any."""
+        self._task: Task | None = None
+
+    @property
+    def task(self) -> Task:
+        """The task as a validated model."""
+        if self._task is None:
+            self._task = Task.model_validate(self.data)
+        return self._task
+
+    @property
+    def id(self) -> str:
+        """The task id."""
+        return str(self.data.get("id", ""))
+
+    @property
+    def status(self) -> TaskStatus:
+        """The task status as of this update."""
+        return TaskStatus.parse(self.data.get("status"))
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether this update ends the task."""
+        return self.status.is_terminal
+
+    @property
+    def output(self) -> Any:
+        """The output so far (accumulated from deltas while an LLM app streams)."""
+        return self.data.get("output")
+
+    @property
+    def progress(self) -> float | None:
+        """Progress in [0, 1], when the app reports it."""
+        raw = self.data.get("progress")
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            return min(1.0, max(0.0, float(raw)))
+        return None
+
+    @property
+    def progress_message(self) -> str | None:
+        """What the app says it is doing, when it says."""
+        raw = self.data.get("progress_message")
+        return raw if isinstance(raw, str) else None
+
+    def __repr__(self) -> str:
+        extra = f", progress={self.progress:.2f}" if self.progress is not None else ""
+        return f"TaskUpdate(id={self.id!r}, status={self.status.label}{extra})"

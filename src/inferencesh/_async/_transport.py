@@ -1,0 +1,190 @@
+"""The async client's transport: aiohttp on asyncio when installed, httpx2's own elsewhere.
+
+Why: measured on our machines (see bench/RESULTS.md), httpx2's connection pool drops from
+~1,400 to ~450 requests/s between 100 and 1,000 requests in flight, and its h11-based
+streaming parses NDJSON lines 2-3x slower than aiohttp's. aiohttp behind httpx2's transport
+API keeps one client API (requests, responses, errors and timeouts are httpx2's) while the
+bytes move through aiohttp. aiohttp runs only on asyncio, so on trio (or without the
+`aiohttp` extra) the client uses httpx2's native transport. Pass `http_client=` to choose.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import httpx2
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["AiohttpTransport", "AutoTransport", "default_transport"]
+
+MAX_CONNECTIONS = 100
+
+
+def default_transport() -> httpx2.AsyncBaseTransport:
+    """The transport a new `AsyncInference` uses when the caller gives no client."""
+    return AutoTransport()
+
+
+def aiohttp_available() -> bool:
+    """Whether the `aiohttp` extra is installed."""
+    return importlib.util.find_spec("aiohttp") is not None
+
+
+def on_asyncio() -> bool:
+    """Whether the running event loop is asyncio's (anyio also runs on trio)."""
+    # Looked up in sys.modules, not imported: when asyncio was never imported, no asyncio
+    # loop can be running, and the SDK's code stays free of asyncio-only imports.
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+class AutoTransport(httpx2.AsyncBaseTransport):
+    """Chooses aiohttp or httpx2's transport on first use, by event loop and extras."""
+
+    def __init__(self) -> None:
+        self._inner: httpx2.AsyncBaseTransport | None = None
+
+    @property
+    def backend(self) -> str | None:
+        """`"aiohttp"` or `"httpx2"` once a request was sent; None before."""
+        if self._inner is None:
+            return None
+        return "aiohttp" if isinstance(self._inner, AiohttpTransport) else "httpx2"
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if self._inner is None:
+            if on_asyncio() and aiohttp_available():
+                self._inner = AiohttpTransport()
+            else:
+                self._inner = httpx2.AsyncHTTPTransport(
+                    limits=httpx2.Limits(
+                        max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
+                    )
+                )
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._inner is not None:
+            await self._inner.aclose()
+
+
+class AiohttpTransport(httpx2.AsyncBaseTransport):
+    """httpx2's async transport API over one shared `aiohttp.ClientSession`."""
+
+    def __init__(self, *, max_connections: int = MAX_CONNECTIONS) -> None:
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            import aiohttp
+
+            connector = aiohttp.TCPConnector(
+                limit=self._max_connections, ssl=httpx2.create_ssl_context()
+            )
+            # Decompression is left to httpx2, which reads Content-Encoding itself.
+            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+        return self._session
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        import aiohttp
+
+        session = self._get_session()
+        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
+        data: Any
+        try:
+            data = request.content or None
+        except httpx2.RequestNotRead:
+            data = _body(request)
+        headers = [
+            (k, v) for k, v in request.headers.multi_items() if k.lower() != "transfer-encoding"
+        ]
+        try:
+            response = await session.request(
+                request.method,
+                str(request.url),
+                headers=headers,
+                data=data,
+                allow_redirects=False,
+                compress=None,
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    connect=timeouts.get("pool"),
+                    sock_connect=timeouts.get("connect"),
+                    sock_read=timeouts.get("read"),
+                ),
+            ).__aenter__()
+        except Exception as exc:
+            translated = _translate(exc, connecting=True)
+            if translated is exc:
+                raise
+            raise translated from exc
+        return httpx2.Response(
+            status_code=response.status,
+            headers=[(bytes(k), bytes(v)) for k, v in response.raw_headers],
+            stream=_ResponseStream(response),
+            request=request,
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+class _ResponseStream(httpx2.AsyncByteStream):
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+        except Exception as exc:
+            translated = _translate(exc, connecting=False)
+            if translated is exc:
+                raise
+            raise translated from exc
+
+    async def aclose(self) -> None:
+        self._response.release()
+        self._response.close()
+
+
+async def _body(request: httpx2.Request) -> AsyncIterator[bytes]:
+    stream = request.stream
+    assert isinstance(stream, httpx2.AsyncByteStream)
+    async for chunk in stream:
+        yield chunk
+
+
+def _translate(exc: Exception, *, connecting: bool) -> Exception:
+    """Aiohttp's exception as the httpx2 exception the client knows how to handle."""
+    import aiohttp
+
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx2.ConnectTimeout(message)
+    if isinstance(exc, TimeoutError):  # aiohttp's socket read timeouts are TimeoutErrors too
+        return httpx2.ConnectTimeout(message) if connecting else httpx2.ReadTimeout(message)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx2.ConnectError(message)
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        return httpx2.RemoteProtocolError(message)
+    if isinstance(exc, aiohttp.InvalidURL):
+        return httpx2.UnsupportedProtocol(message)
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return httpx2.ConnectError(message) if connecting else httpx2.ReadError(message)
+    return exc

@@ -1,0 +1,123 @@
+"""Sending requests with retries, and following tasks (the sync driver of `_protocol`)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Generator
+from typing import Any
+
+import httpx2
+
+from inferencesh._config import ClientOptions
+from inferencesh._protocol import watch as w
+from inferencesh._protocol.endpoints import ApiRequest
+from inferencesh._protocol.envelope import error_from_response, read_data
+from inferencesh._protocol.ndjson import NdjsonDecoder
+from inferencesh._protocol.results import translate_transport_error
+from inferencesh._protocol.retry import RetryPolicy
+from inferencesh.errors import APIConnectionError, APIResponseValidationError
+from inferencesh.models.task import TaskUpdate
+
+__all__ = ["HTTP"]
+
+logger = logging.getLogger("inferencesh")
+
+
+class HTTP:
+    """The client's connection pool plus the retry loop; everything else is in `_protocol`."""
+
+    def __init__(self, opts: ClientOptions, client: httpx2.Client | None) -> None:
+        self.opts = opts
+        self._owned = client is None
+        self.client = client or httpx2.Client(
+            timeout=opts.timeout,
+            limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20),
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        """Close the pool, unless the caller handed it in."""
+        if self._owned:
+            self.client.close()
+
+    def send(self, call: ApiRequest, *, stream: bool = False) -> httpx2.Response:
+        """Send `call`, retrying as `RetryPolicy` allows; return a 2xx response or raise."""
+        policy = RetryPolicy(max_retries=call.max_retries)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self.client.send(call.request, stream=stream)
+            except httpx2.TransportError as exc:
+                delay = policy.delay_after_error(attempt, exc, idempotent=call.idempotent)
+                if delay is None:
+                    raise translate_transport_error(exc, call.request) from exc
+                logger.info("retrying %s in %.2fs after %r", _describe(call), delay, exc)
+                time.sleep(delay)
+                continue
+            if response.is_success:
+                return response
+            delay = policy.delay_after_response(attempt, response, idempotent=call.idempotent)
+            try:
+                response.read()
+            finally:
+                response.close()
+            if delay is None:
+                raise error_from_response(response)
+            logger.info(
+                "retrying %s in %.2fs after %d", _describe(call), delay, response.status_code
+            )
+            time.sleep(delay)
+
+    def request(self, call: ApiRequest) -> Any:
+        """Send `call` and return its unwrapped JSON payload."""
+        return read_data(self.send(call))
+
+    def request_object(self, call: ApiRequest) -> dict[str, Any]:
+        """Send `call`; its payload must be a JSON object."""
+        response = self.send(call)
+        data = read_data(response)
+        if not isinstance(data, dict):
+            raise APIResponseValidationError(
+                f"{_describe(call)}: expected a JSON object, got {type(data).__name__}",
+                response=response,
+            )
+        return data  # pyright: ignore[reportUnknownVariableType]
+
+    def follow(self, watch: w.TaskWatch) -> Generator[TaskUpdate]:
+        """Drive `watch` until the task ends, yielding its updates."""
+        updates, action = watch.start()
+        yield from updates
+        while not isinstance(action, w.Finished):
+            watch.check_deadline()
+            if isinstance(action, w.Sleep):
+                time.sleep(action.seconds)
+                action = action.then
+            elif isinstance(action, w.OpenStream):
+                try:
+                    response = self.send(action.request, stream=True)
+                    try:
+                        decoder = NdjsonDecoder()
+                        for chunk in response.iter_bytes():
+                            yield from watch.on_lines(decoder.feed(chunk))
+                            if watch.finished:
+                                return
+                            watch.check_deadline()
+                        yield from watch.on_lines(decoder.flush())
+                    finally:
+                        response.close()
+                    action = watch.on_stream_end()
+                except httpx2.TransportError as exc:
+                    action = watch.on_stream_error(exc)
+                except APIConnectionError as exc:
+                    action = watch.on_stream_error(exc)
+            elif isinstance(action, w.Fetch):
+                updates, action = watch.on_task(self.request_object(action.request))
+                yield from updates
+            else:
+                action = watch.on_status(self.request_object(action.request))
+
+
+def _describe(call: ApiRequest) -> str:
+    return f"{call.request.method} {call.request.url.path}"

@@ -1,0 +1,238 @@
+"""The sync client: `inference()` and `Inference`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, Literal, Self, overload
+
+import httpx2
+
+from inferencesh._config import ClientOptions
+from inferencesh._sync._http import HTTP
+from inferencesh._sync.tasks import Tasks, TaskStream
+from inferencesh._types import NOT_GIVEN, NotGiven, StreamMode, TimeoutTypes
+from inferencesh.models.task import Task, TaskUpdate
+
+__all__ = ["Inference", "inference"]
+
+
+class Inference:
+    """A client of the inference.sh API.
+
+    Example:
+        ```python
+        from inferencesh import inference
+
+        with inference() as client:  # the key comes from INFERENCE_API_KEY
+            task = client.run("infsh/echo", {"text": "hi"})
+            print(task.output)
+        ```
+    """
+
+    tasks: Tasks
+    """Look up, follow, cancel and delete tasks."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        proxy_url: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int = 2,
+        stream_mode: StreamMode = "stream",
+        poll_interval: float = 1.0,
+        headers: dict[str, str] | None = None,
+        http_client: httpx2.Client | None = None,
+    ) -> None:
+        """Create a client.
+
+        Args:
+            api_key: Your API key; defaults to the `INFERENCE_API_KEY` environment variable.
+            base_url: The API's URL; defaults to `INFERENCE_BASE_URL`, then the public API.
+            proxy_url: Send every request through a server proxy that adds the key.
+            timeout: Seconds (or an `httpx2.Timeout`) per HTTP request; `None` for none.
+            max_retries: Retries of failed requests that are safe to repeat.
+            stream_mode: Follow tasks with an NDJSON `"stream"` or by `"poll"`ing.
+            poll_interval: Seconds between polls in poll mode.
+            headers: Extra headers for every request.
+            http_client: Your own `httpx2.Client` (you close it).
+
+        Raises:
+            ConfigurationError: no API key and no proxy URL, or a malformed URL.
+        """
+        self._opts = ClientOptions.resolve(
+            api_key,
+            base_url=base_url,
+            proxy_url=proxy_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            stream_mode=stream_mode,
+            poll_interval=poll_interval,
+            headers=headers,
+        )
+        self._http = HTTP(self._opts, http_client)
+        self.tasks = Tasks(self._http)
+
+    @property
+    def base_url(self) -> str:
+        """The API's URL."""
+        return self._opts.base_url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._opts.base_url!r})"
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @overload
+    def run(
+        self,
+        app: str | Mapping[str, Any] | None = None,
+        input: Any = NOT_GIVEN,
+        *,
+        setup: Any = None,
+        infra: str | None = None,
+        function: str | None = None,
+        session: str | None = None,
+        session_timeout: int | None = None,
+        webhook: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        wait: bool = True,
+        stream: Literal[False] = False,
+        on_update: Callable[[TaskUpdate], object] | None = None,
+        mode: StreamMode | None = None,
+        wait_timeout: float | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Task: ...
+
+    @overload
+    def run(
+        self,
+        app: str | Mapping[str, Any] | None = None,
+        input: Any = NOT_GIVEN,
+        *,
+        setup: Any = None,
+        infra: str | None = None,
+        function: str | None = None,
+        session: str | None = None,
+        session_timeout: int | None = None,
+        webhook: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        wait: bool = True,
+        stream: Literal[True],
+        on_update: Callable[[TaskUpdate], object] | None = None,
+        mode: StreamMode | None = None,
+        wait_timeout: float | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> TaskStream: ...
+
+    def run(
+        self,
+        app: str | Mapping[str, Any] | None = None,
+        input: Any = NOT_GIVEN,
+        *,
+        setup: Any = None,
+        infra: str | None = None,
+        function: str | None = None,
+        session: str | None = None,
+        session_timeout: int | None = None,
+        webhook: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        wait: bool = True,
+        stream: bool = False,
+        on_update: Callable[[TaskUpdate], object] | None = None,
+        mode: StreamMode | None = None,
+        wait_timeout: float | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Task | TaskStream:
+        """Run an app as a task.
+
+        `app` is a ref `namespace/name[@version]`, or one dict holding the whole request as
+        the JS SDK takes it (`run({"app": ..., "input": ...})`); keyword fields are added to it.
+
+        Args:
+            app: The app to run, or the whole request as a dict.
+            input: The app's input.
+            setup: Setup parameters (they decide which warm worker can serve the task).
+            infra: `"cloud"`, `"private"` or `"private_first"`.
+            function: The entry point of a multi-function app.
+            session: `"new"` to open a session, or a session id to run on its warm worker.
+            session_timeout: Idle seconds (1-3600) before a new session expires.
+            webhook: A URL the API calls when the task ends.
+            metadata: Free-form metadata stored with the task.
+            wait: Follow the task to its end and return it (`False`: return it at once).
+            stream: Return a `TaskStream` of updates instead of the finished task.
+            on_update: Called with every update while waiting.
+            mode: `"stream"` or `"poll"`, overriding the client's `stream_mode`.
+            wait_timeout: Seconds to wait for the task at most (`TaskTimeoutError` after).
+            timeout: HTTP timeout of each request of this call.
+            max_retries: Retries of this call's requests.
+
+        Returns:
+            The completed task (`wait=True`), the created task (`wait=False`), or a
+            `TaskStream` (`stream=True`).
+
+        Raises:
+            TaskFailedError: the task failed (`TaskCancelledError` if it was cancelled).
+            RequirementsNotMetError: the app needs secrets or integrations you lack.
+            NotFoundError: no such app.
+        """
+        fields = {
+            "setup": setup,
+            "infra": infra,
+            "function": function,
+            "session": session,
+            "session_timeout": session_timeout,
+            "webhook": webhook,
+            "metadata": metadata,
+        }
+        created = self.tasks._create(app, input, fields, timeout, max_retries)  # pyright: ignore[reportPrivateUsage]
+        if not stream and not wait:
+            return Task.model_validate(created)
+        watch = self.tasks._watch(str(created.get("id", "")), created, mode, wait_timeout)  # pyright: ignore[reportPrivateUsage]
+        if stream:
+            return TaskStream(self._http.follow(watch), watch)
+        return self.tasks._wait(watch, on_update)  # pyright: ignore[reportPrivateUsage]
+
+
+def inference(
+    api_key: str | None = None,
+    *,
+    base_url: str | None = None,
+    proxy_url: str | None = None,
+    timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+    max_retries: int = 2,
+    stream_mode: StreamMode = "stream",
+    poll_interval: float = 1.0,
+    headers: dict[str, str] | None = None,
+    http_client: httpx2.Client | None = None,
+) -> Inference:
+    """Create a sync client; see `Inference` for the arguments."""
+    return Inference(
+        api_key,
+        base_url=base_url,
+        proxy_url=proxy_url,
+        timeout=timeout,
+        max_retries=max_retries,
+        stream_mode=stream_mode,
+        poll_interval=poll_interval,
+        headers=headers,
+        http_client=http_client,
+    )
