@@ -1,0 +1,82 @@
+import random
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx2
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from inferencesh._protocol.retry import RetryPolicy, parse_retry_after
+
+
+def response(status: int, headers: dict[str, str] | None = None) -> httpx2.Response:
+    return httpx2.Response(status, headers=headers, request=httpx2.Request("GET", "http://x/"))
+
+
+@given(
+    attempt=st.integers(min_value=1, max_value=50),
+    seed=st.integers(),
+    max_delay=st.floats(min_value=0.0, max_value=30.0),
+)
+def test_backoff_stays_within_zero_and_max(attempt: int, seed: int, max_delay: float) -> None:
+    policy = RetryPolicy(max_retries=100, max_delay=max_delay, rng=random.Random(seed))
+    assert 0.0 <= policy.backoff(attempt) <= max_delay
+
+
+@given(after=st.floats(min_value=0, max_value=60), attempt=st.integers(min_value=1, max_value=3))
+def test_retry_after_is_honoured(after: float, attempt: int) -> None:
+    policy = RetryPolicy(max_retries=3)
+    delay = policy.delay_after_response(
+        attempt, response(429, {"retry-after": repr(after)}), idempotent=True
+    )
+    assert delay == pytest.approx(after)
+
+
+def test_a_huge_retry_after_falls_back_to_backoff() -> None:
+    policy = RetryPolicy(max_retries=3, max_delay=8.0)
+    delay = policy.delay_after_response(1, response(503, {"retry-after": "3600"}), idempotent=True)
+    assert delay is not None and delay <= 8.0
+
+
+def test_retry_after_as_http_date() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    header = format_datetime(now + timedelta(seconds=7), usegmt=True)
+    assert parse_retry_after(header, now=now) == pytest.approx(7.0)
+    assert parse_retry_after("garbage") is None
+    assert parse_retry_after("nan") is None
+    assert parse_retry_after("-5") == 0.0
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+def test_idempotent_requests_retry_on_transient_statuses(status: int) -> None:
+    assert RetryPolicy().delay_after_response(1, response(status), idempotent=True) is not None
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 412, 422])
+def test_client_errors_are_never_retried(status: int) -> None:
+    assert RetryPolicy().delay_after_response(1, response(status), idempotent=True) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "retried"),
+    [(429, True), (503, True), (408, True), (500, False), (502, False), (504, False)],
+)
+def test_a_run_is_retried_only_when_the_server_refused_it(status: int, retried: bool) -> None:
+    delay = RetryPolicy().delay_after_response(1, response(status), idempotent=False)
+    assert (delay is not None) is retried
+
+
+def test_a_run_is_retried_after_connect_errors_but_not_read_errors() -> None:
+    policy = RetryPolicy()
+    assert policy.delay_after_error(1, httpx2.ConnectError("x"), idempotent=False) is not None
+    assert policy.delay_after_error(1, httpx2.ReadError("x"), idempotent=False) is None
+    assert policy.delay_after_error(1, httpx2.RemoteProtocolError("x"), idempotent=False) is None
+    assert policy.delay_after_error(1, httpx2.ReadError("x"), idempotent=True) is not None
+
+
+def test_attempts_are_bounded() -> None:
+    policy = RetryPolicy(max_retries=2)
+    assert policy.delay_after_response(2, response(503), idempotent=True) is not None
+    assert policy.delay_after_response(3, response(503), idempotent=True) is None
+    assert policy.delay_after_error(3, httpx2.ConnectError("x"), idempotent=True) is None

@@ -1,0 +1,215 @@
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+from inferencesh._config import ClientOptions
+from inferencesh._protocol import watch as w
+from inferencesh.errors import StreamError, TaskTimeoutError
+from inferencesh.models.task import TaskStatus
+
+FIXTURES = Path(__file__).parents[2] / ".." / "shared" / "protocol" / "fixtures"
+OPTS = ClientOptions(api_key="k", base_url="http://api.test", max_reconnects=2)
+
+
+def lines(name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (FIXTURES / name).read_text().splitlines() if line.strip()]
+
+
+def task(status: int, **extra: Any) -> dict[str, Any]:
+    return {"id": "t1", "status": status, "updated_at": f"2026-01-01T00:00:{status:02d}Z", **extra}
+
+
+def statuses(updates: list[Any]) -> list[TaskStatus]:
+    return [u.status for u in updates]
+
+
+def test_fixture_stream_yields_each_status_once_and_ends_on_terminal() -> None:
+    watch = w.TaskWatch(OPTS, "tsk_9f2c7a41", mode="stream")
+    first, action = watch.start()
+    assert first == [] and isinstance(action, w.OpenStream)
+    assert action.request.request.url.path == "/tasks/tsk_9f2c7a41/stream"
+    assert action.request.request.headers["accept"] == "application/x-ndjson"
+    updates = watch.on_lines(lines("task-stream.ndjson"))
+    assert statuses(updates) == [2, 4, 7, 10]
+    assert updates[1].fields == ("status", "updated_at", "events", "engine_id", "worker_id")
+    assert watch.finished and updates[-1].task.output == {"text": "Hello World!"}
+    assert isinstance(watch.on_stream_end(), w.Finished)
+
+
+def test_llm_deltas_accumulate_and_terminal_output_wins() -> None:
+    watch = w.TaskWatch(OPTS, "tsk_9f2c7a41", mode="stream")
+    watch.start()
+    updates = watch.on_lines(lines("task-stream-llm.ndjson"))
+    outputs = [u.output for u in updates if u.delta is not None]
+    assert [o["response"] for o in outputs] == [
+        "Hello",
+        "Hello there, nice",
+        "Hello there, nice to meet you!",
+        "Hello there, nice to meet you!",
+    ]
+    assert outputs[-1]["usage"]["total_tokens"] == 19
+    assert updates[-1].status == TaskStatus.COMPLETED
+    assert updates[-1].output["response"] == "Hello there, nice to meet you!"
+
+
+def test_terminal_without_output_keeps_the_accumulated_deltas() -> None:
+    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    updates = watch.on_lines(
+        [
+            task(7),
+            {"event": "delta", "data": {"delta": {"response": "ab"}, "seq": 1}},
+            task(10, output=None),
+        ]
+    )
+    assert updates[-1].output == {"response": "ab"}
+
+
+def test_reconnect_drops_the_repeated_snapshot_and_replayed_deltas() -> None:
+    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    before = watch.on_lines(
+        [task(7), {"event": "delta", "data": {"delta": {"response": "a"}, "seq": 1}}]
+    )
+    action = watch.on_stream_error(httpx2.RemoteProtocolError("cut"))
+    assert isinstance(action, w.Sleep) and isinstance(action.then, w.OpenStream)
+    after = watch.on_lines(
+        [
+            {**task(7), "output": {"response": "a"}},  # the snapshot: nothing new
+            {"event": "delta", "data": {"delta": {"response": "a"}, "seq": 1}},  # replayed
+            {"event": "delta", "data": {"delta": {"response": "b"}, "seq": 2}},
+            task(10, output={"response": "ab"}),
+        ]
+    )
+    assert len(before) == 2
+    assert [u.output for u in after] == [{"response": "ab"}, {"response": "ab"}]
+    assert statuses(after) == [7, 10]
+
+
+def test_a_changed_snapshot_after_reconnect_is_emitted() -> None:
+    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    watch.on_lines([task(2)])
+    watch.on_stream_error(httpx2.ReadError("x"))
+    assert statuses(watch.on_lines([task(7)])) == [7]
+
+
+def test_run_response_is_the_first_update_and_an_equal_snapshot_is_skipped() -> None:
+    created = {**task(1), "status_text": "received"}
+    watch = w.TaskWatch(OPTS, "t1", mode="stream", initial=created)
+    first, action = watch.start()
+    assert statuses(first) == [1] and isinstance(action, w.OpenStream)
+    assert watch.on_lines([task(1)]) == []
+    assert statuses(watch.on_lines([task(2)])) == [2]
+
+
+def test_initial_terminal_task_needs_no_request() -> None:
+    watch = w.TaskWatch(OPTS, "t1", mode="stream", initial=task(10, output=1))
+    first, action = watch.start()
+    assert statuses(first) == [10] and isinstance(action, w.Finished)
+
+
+def test_stream_that_ends_early_is_reconciled_with_a_fetch() -> None:
+    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    watch.on_lines([task(7)])
+    action = watch.on_stream_end()
+    assert isinstance(action, w.Fetch) and action.request.request.url.path == "/tasks/t1"
+    updates, action = watch.on_task(task(10, output="done"))
+    assert statuses(updates) == [10] and isinstance(action, w.Finished)
+
+
+def test_fetch_showing_the_task_still_running_reconnects() -> None:
+    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    watch.on_lines([task(7)])
+    watch.on_stream_end()
+    updates, action = watch.on_task(task(7))
+    assert updates == []  # same state as already emitted
+    assert isinstance(action, w.Sleep) and isinstance(action.then, w.OpenStream)
+
+
+def test_reconnects_in_a_row_without_progress_are_bounded() -> None:
+    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    watch.on_stream_error(httpx2.ConnectError("x"))
+    watch.on_stream_error(httpx2.ConnectError("x"))
+    with pytest.raises(StreamError, match="3 times in a row"):
+        watch.on_stream_error(httpx2.ConnectError("x"))
+
+
+def test_progress_resets_the_reconnect_budget() -> None:
+    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    for status in (2, 3, 4, 7, 9):
+        watch.on_lines([task(status)])
+        assert isinstance(watch.on_stream_error(httpx2.ReadError("x")), w.Sleep)
+
+
+def test_heartbeats_and_unknown_events_are_not_updates_nor_progress() -> None:
+    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    assert watch.on_lines([{"type": "heartbeat"}, {"event": "other", "x": 1}]) == []
+
+
+def test_partial_updates_merge_into_the_accumulated_task() -> None:
+    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    watch.on_lines([task(7, session_id="s1", output=None)])
+    (update,) = watch.on_lines(
+        [{"data": {"status": 10, "output": 5}, "fields": ["status", "output"]}]
+    )
+    assert (
+        update.data["session_id"] == "s1"
+        and update.output == 5
+        and update.fields == ("status", "output")
+    )
+
+
+def test_earlier_updates_do_not_change_when_later_lines_arrive() -> None:
+    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    (first,) = watch.on_lines([task(7, progress=0.1)])
+    watch.on_lines([task(7, progress=0.9)])
+    assert first.progress == pytest.approx(0.1)
+
+
+def test_poll_mode_fetches_only_on_change() -> None:
+    opts = ClientOptions(api_key="k", base_url="http://api.test", poll_interval=0.5)
+    watch = w.TaskWatch(opts, "t1", mode="poll", initial=task(1))
+    first, action = watch.start()
+    assert statuses(first) == [1] and isinstance(action, w.PollStatus)
+    assert action.request.request.url.path == "/tasks/t1/status"
+    same = watch.on_status({"id": "t1", "status": 1, "updated_at": task(1)["updated_at"]})
+    assert isinstance(same, w.Sleep) and same.seconds == 0.5 and isinstance(same.then, w.PollStatus)
+    changed = watch.on_status({"id": "t1", "status": 7, "updated_at": "later"})
+    assert isinstance(changed, w.Fetch)
+    updates, action = watch.on_task(task(7))
+    assert statuses(updates) == [7] and isinstance(action, w.Sleep)
+    updates, action = watch.on_task(task(11, error="boom"))
+    assert statuses(updates) == [11] and isinstance(action, w.Finished)
+
+
+def test_deadline_caps_sleeps_and_raises_when_passed() -> None:
+    now = [100.0]
+    watch = w.TaskWatch(OPTS, "t1", mode="poll", timeout=2.0, clock=lambda: now[0])
+    watch.start()
+    action = watch.on_status({"status": 0})
+    assert isinstance(action, w.Sleep) and action.seconds <= 2.0
+    now[0] += 1.5
+    assert watch.remaining() == pytest.approx(0.5)
+    now[0] += 1.0
+    with pytest.raises(TaskTimeoutError, match="did not finish within 2 s"):
+        watch.check_deadline()
+
+
+def test_status_strings_are_understood() -> None:
+    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    updates = watch.on_lines(
+        [{"id": "t1", "status": "running"}, {"id": "t1", "status": "COMPLETED"}]
+    )
+    assert statuses(updates) == [7, 10] and watch.finished

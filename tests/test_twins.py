@@ -1,0 +1,75 @@
+"""The sync and async clients must offer the same API with the same docs."""
+
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from inferencesh._async.client import AsyncInference, async_inference
+from inferencesh._async.tasks import AsyncTasks, AsyncTaskStream
+from inferencesh._sync.client import Inference, inference
+from inferencesh._sync.tasks import Tasks, TaskStream
+
+TWINS: list[tuple[Any, Any]] = [
+    (Inference, AsyncInference),
+    (Tasks, AsyncTasks),
+    (TaskStream, AsyncTaskStream),
+]
+# Python's protocols differ by name between the two worlds; everything else must match.
+RENAMED = {
+    "close": "aclose",
+    "__iter__": "__aiter__",
+    "__next__": "__anext__",
+    "__enter__": "__aenter__",
+    "__exit__": "__aexit__",
+}
+
+
+def public_methods(cls: type) -> Iterator[tuple[str, Callable[..., Any]]]:
+    for name, member in inspect.getmembers(cls, inspect.isfunction):
+        if (
+            not name.startswith("_")
+            or name in RENAMED
+            or name in RENAMED.values()
+            or name == "__init__"
+        ):
+            yield name, member
+
+
+def normalise(doc: str | None) -> str:
+    text = inspect.cleandoc(doc or "")
+    for word in ("async with", "async for", "await "):
+        text = text.replace(word, word.split()[-1] if word != "await " else "")
+    return text.replace("AsyncTaskStream", "TaskStream").replace(
+        "httpx2.AsyncClient", "httpx2.Client"
+    )
+
+
+@pytest.mark.parametrize(("sync_cls", "async_cls"), TWINS, ids=lambda c: c.__name__)
+def test_twins_have_the_same_methods_signatures_and_docs(sync_cls: type, async_cls: type) -> None:
+    sync_methods = dict(public_methods(sync_cls))
+    async_methods = dict(public_methods(async_cls))
+    assert {RENAMED.get(n, n) for n in sync_methods} == set(async_methods)
+    for name, fn in sync_methods.items():
+        twin = async_methods[RENAMED.get(name, name)]
+        sync_params = list(inspect.signature(fn).parameters.values())
+        async_params = list(inspect.signature(twin).parameters.values())
+        assert [p.name for p in sync_params] == [p.name for p in async_params], name
+        assert [p.kind for p in sync_params] == [p.kind for p in async_params], name
+        assert [p.default for p in sync_params] == [p.default for p in async_params], name
+        assert normalise(fn.__doc__) == normalise(twin.__doc__), name
+
+
+def test_async_methods_are_coroutines_where_they_do_io() -> None:
+    for name, fn in public_methods(AsyncTasks):
+        if name not in ("stream", "__init__"):
+            assert inspect.iscoroutinefunction(fn), name
+    assert inspect.iscoroutinefunction(AsyncInference.run)
+    assert inspect.iscoroutinefunction(AsyncInference.aclose)
+
+
+def test_factories_match() -> None:
+    assert list(inspect.signature(inference).parameters) == list(
+        inspect.signature(async_inference).parameters
+    )
