@@ -1,0 +1,68 @@
+"""`inferencesh demo`: the SDK's task features on an in-process emulator."""
+
+from __future__ import annotations
+
+import sys
+
+from inferencesh.cli._main import require_local_extra
+from inferencesh.cli._progress import ProgressLine
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _heading(n: int, title: str) -> None:
+    _say()
+    _say(f"{n}. {title}")
+    _say("-" * (len(title) + 3))
+
+
+def demo(*, fast: bool = False) -> int:
+    """Start the emulator, then show waiting, streaming, fire-and-forget and errors."""
+    require_local_extra()
+    from inferencesh import TaskFailedError
+    from inferencesh.local import Emulator, running
+
+    steps = 8 if fast else 20
+    with running(Emulator()) as server, server.client() as client:
+        _say(f"Local inference.sh emulator on {server.base_url}")
+
+        _heading(1, "Run a task and wait, with a live progress bar")
+        with ProgressLine(sys.stdout) as line:
+            task = client.run("infsh/slow", {"steps": steps}, on_update=line.update)
+        _say(f"task {task.id} {task.status.label}: {task.output}")
+
+        _heading(2, "Stream a run's updates as they happen")
+        with client.run(
+            "infsh/llm-echo", {"text": "streams arrive token by token"}, stream=True
+        ) as updates:
+            for update in updates:
+                if update.delta is not None:
+                    _say(f"  delta    {update.output.get('response', '')!r}")
+                else:
+                    _say(f"  {update.status.label}")
+
+        _heading(3, "Fire and forget, pick the result up later")
+        created = client.run(
+            "infsh/text-templating", {"template": "Hello {1}!", "strings": ["later"]}, wait=False
+        )
+        _say(f"created {created.id} ({created.status.label}); doing other work...")
+        done = client.tasks.wait(created.id)
+        _say(f"picked up {done.id}: {done.output}")
+
+        _heading(4, "A failing app raises a typed error")
+        try:
+            client.run("infsh/fail", {"message": "the model ran out of ideas"})
+        except TaskFailedError as exc:
+            _say(f"TaskFailedError: {exc}")
+            _say(
+                f"  exc.task.status = {exc.task.status.label}, exc.task.error = {exc.task.error!r}"
+            )
+
+        _heading(5, "An app that draws a PNG")
+        image = client.run("infsh/image", {"width": 64, "height": 32})
+        _say(f"output keys: {sorted(image.output)}")
+    _say()
+    _say("Done. Point the same code at the real API by setting INFERENCE_API_KEY.")
+    return 0

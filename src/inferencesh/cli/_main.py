@@ -1,0 +1,78 @@
+"""Argument parsing and dispatch; each command lives in its own module."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from inferencesh import __version__
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="inferencesh", description="inference.sh from the command line."
+    )
+    parser.add_argument("--version", action="version", version=f"inferencesh {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the local emulator of the inference.sh API")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8787, help="port to listen on (8787)")
+    serve.add_argument(
+        "--api-key",
+        default="sk-local",
+        help="the key clients must send as 'Authorization: Bearer <key>' (sk-local)",
+    )
+
+    demo = commands.add_parser("demo", help="run apps on an in-process emulator and show the SDK")
+    demo.add_argument("--fast", action="store_true", help="shorter slow-app runs")
+
+    run = commands.add_parser("run", help="run an app and print its output as JSON")
+    run.add_argument("app", help="app ref, e.g. infsh/echo")
+    run.add_argument("input", help='the input as JSON, e.g. \'{"text": "hi"}\'')
+    run.add_argument("--base-url", default=None, help="API URL (default: INFERENCE_BASE_URL)")
+    run.add_argument("--api-key", default=None, help="API key (default: INFERENCE_API_KEY)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `inferencesh` command."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            from inferencesh.cli._serve import serve
+
+            return serve(host=args.host, port=args.port, api_key=args.api_key)
+        if args.command == "demo":
+            from inferencesh.cli._demo import demo
+
+            return demo(fast=args.fast)
+        from inferencesh.cli._run import run
+
+        return run(args.app, args.input, base_url=args.base_url, api_key=args.api_key)
+    except KeyboardInterrupt:
+        return 130
+    except _MissingExtra as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+class _MissingExtra(Exception):
+    pass
+
+
+def require_local_extra() -> None:
+    """Fail with instructions when the emulator's server dependencies are missing."""
+    import importlib.util
+
+    missing = [m for m in ("starlette", "uvicorn") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise _MissingExtra(
+            f"this command needs the local emulator ({', '.join(missing)} missing): "
+            "pip install 'inferencesh[local]'"
+        )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

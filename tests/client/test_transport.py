@@ -1,0 +1,92 @@
+"""Transport choice, error translation and secrecy of the key."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx2
+import pytest
+
+from inferencesh import APIConnectionError, APITimeoutError, async_inference, inference
+from inferencesh._async._transport import AutoTransport
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_async_client_picks_aiohttp_on_asyncio_and_httpx2_on_trio(
+    anyio_backend: str, server: Any
+) -> None:
+    transport = AutoTransport()
+    http = httpx2.AsyncClient(transport=transport)
+    async with async_inference(
+        server.api_key, base_url=server.base_url, http_client=http
+    ) as client:
+        page = await client.tasks.list(limit=1)
+        assert page.items is not None
+    await http.aclose()
+    assert transport.backend == ("aiohttp" if anyio_backend == "asyncio" else "httpx2")
+
+
+def test_connection_refused_is_a_connection_error_from_the_cause() -> None:
+    def refuse(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("refused", request=request)
+
+    with inference(
+        "sk-x",
+        base_url="http://api.test",
+        max_retries=0,
+        http_client=httpx2.Client(transport=httpx2.MockTransport(refuse)),
+    ) as client:
+        with pytest.raises(APIConnectionError) as info:
+            client.tasks.get("t1")
+    assert isinstance(info.value.__cause__, httpx2.ConnectError)
+    assert "http://api.test/tasks/t1" in str(info.value)
+
+
+def test_timeouts_are_timeout_errors() -> None:
+    def slow(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ReadTimeout("slow", request=request)
+
+    with inference(
+        "sk-x",
+        base_url="http://api.test",
+        max_retries=0,
+        http_client=httpx2.Client(transport=httpx2.MockTransport(slow)),
+    ) as client:
+        with pytest.raises(APITimeoutError):
+            client.tasks.get("t1")
+
+
+def test_connection_errors_are_retried_for_reads() -> None:
+    calls: list[int] = []
+
+    def flaky(request: httpx2.Request) -> httpx2.Response:
+        calls.append(1)
+        if len(calls) < 2:
+            raise httpx2.ConnectError("refused", request=request)
+        return httpx2.Response(200, json={"data": {"id": "t1", "status": 10}, "messages": []})
+
+    with inference(
+        "sk-x",
+        base_url="http://api.test",
+        http_client=httpx2.Client(transport=httpx2.MockTransport(flaky)),
+    ) as client:
+        assert client.tasks.get("t1").id == "t1"
+    assert len(calls) == 2
+
+
+def test_the_key_never_reaches_logs_reprs_or_errors(
+    caplog: pytest.LogCaptureFixture, server: Any
+) -> None:
+    key = server.api_key
+    with caplog.at_level(logging.DEBUG):
+        with inference(key, base_url=server.base_url) as client:
+            assert key not in repr(client)
+            task = client.run("infsh/echo", {"text": "x"})
+            with pytest.raises(Exception) as info:
+                client.tasks.get("missing-task")
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert key not in text and key not in str(info.value) and key not in repr(info.value)
+    assert task.id
