@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TextIO
-
-from typing_extensions import Self
+from typing import Self, TextIO
 
 from inferencesh.models.task import TaskUpdate
 
