@@ -75,15 +75,16 @@ def read_data(response: httpx2.Response) -> JSON:
             f"{response.text[:200]!r}",
             response=response,
         ) from exc
-    if not isinstance(body, dict) or "data" not in body:
+    if not isinstance(body, dict):
         return body  # pyright: ignore[reportUnknownVariableType]
     envelope: dict[str, Any] = body  # pyright: ignore[reportUnknownVariableType]
+    if envelope.get("success") is False and _ENVELOPE_KEYS.issuperset(envelope):
+        # The legacy API reports some errors inside a 200.
+        raise _status_error(response, envelope, envelope.get("status"))
     # A DTO may have its own `data` member (tool invocations do); only a body made of
     # envelope keys alone is an envelope.
-    if not _ENVELOPE_KEYS.issuperset(envelope):
+    if "data" not in envelope or not _ENVELOPE_KEYS.issuperset(envelope):
         return envelope
-    if envelope.get("success") is False:
-        raise _status_error(response, envelope, envelope.get("status"))
     surface_messages(envelope.get("messages"))
     return envelope.get("data")
 
