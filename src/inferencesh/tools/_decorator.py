@@ -1,0 +1,441 @@
+"""`@tool`, `@app_tool` and `@agent_tool`.
+
+Decoration is cheap and eager where it must be: the name, the signature and every annotation
+are checked now (one `ToolDefinitionError` lists all problems), while the JSON schema and the
+docstring are left for first use.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
+
+from ..errors import ToolDefinitionError
+from ._function import FunctionTool
+from ._json import JSONObject, copy_json
+from ._params import Parameters, ParamsSource, parameters_from
+from ._signature import doc_target, inspect_callable
+from ._tool import Tool, check_name
+
+__all__ = ["AgentTool", "AppTool", "agent_tool", "app_tool", "tool"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_T = TypeVar("_T", bound=Tool)
+
+_REF = re.compile(r"^[\w.-]+/[\w.-]+(@[\w.-]+)?$")
+
+
+@overload
+def tool(fn: Callable[P, R], /) -> FunctionTool[P, R]: ...
+@overload
+def tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    display_name: str | None = None,
+    require_approval: bool = False,
+    approval_timeout: int | None = None,
+    strict: bool = False,
+    params: ParamsSource = None,
+) -> Callable[[Callable[P, R]], FunctionTool[P, R]]: ...
+def tool(
+    fn: Callable[P, R] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    display_name: str | None = None,
+    require_approval: bool = False,
+    approval_timeout: int | None = None,
+    strict: bool = False,
+    params: ParamsSource = None,
+) -> FunctionTool[P, R] | Callable[[Callable[P, R]], FunctionTool[P, R]]:
+    """Turn a typed, documented function (sync or async) into a client tool.
+
+    The schema comes from the type hints, the descriptions from the docstring (Google,
+    NumPy, reST or Epytext) or `Annotated`/`Field`. The result is still callable as the
+    function, and the agent runner calls `invoke()`/`ainvoke()` on it.
+
+    Args:
+        fn: The function (when used as a bare `@tool`).
+        name: The name the model sees; defaults to the function's name.
+        description: Overrides the docstring's description.
+        display_name: Name shown to people; defaults to `name`.
+        require_approval: Ask a human before every call.
+        approval_timeout: Seconds to wait for that approval (0 waits forever).
+        strict: Emit a strict-mode schema (all properties required, optionals nullable).
+        params: Take the schema from a model, TypedDict or `string()`/`obj()` helpers instead
+            of the signature; the handler then receives the arguments as keywords.
+
+    Raises:
+        ToolDefinitionError: The function cannot be a tool; the message lists every reason.
+
+    Example:
+        ```python
+        @tool
+        def get_weather(city: str, units: Literal["c", "f"] = "c") -> str:
+            '''Get the current weather.
+
+    Args:
+                city: City name, e.g. "Paris".
+                units: Temperature units.
+            '''
+        ```
+    """
+    localns = sys._getframe(1).f_locals  # pyright: ignore[reportPrivateUsage]
+
+    def decorate(f: Callable[P, R]) -> FunctionTool[P, R]:
+        return _function_tool(
+            f,
+            name=name,
+            description=description,
+            display_name=display_name,
+            require_approval=require_approval,
+            approval_timeout=approval_timeout,
+            strict=strict,
+            params=params,
+            localns=localns,
+        )
+
+    return decorate if fn is None else decorate(fn)
+
+
+def _function_tool(
+    f: Any,
+    *,
+    name: str | None,
+    description: str | None,
+    display_name: str | None,
+    require_approval: bool,
+    approval_timeout: int | None,
+    strict: bool,
+    params: ParamsSource,
+    localns: Mapping[str, Any],
+) -> Any:
+    binding: Literal["method", "classmethod"] | None = None
+    fn: Any = f
+    if isinstance(f, staticmethod | classmethod):
+        fn = cast(Any, f).__func__
+        binding = "classmethod" if isinstance(f, classmethod) else None
+    elif _defined_in_class(fn):
+        binding = "method"
+    tool_name = name if name is not None else _default_name(fn)
+    problems = [p] if (p := check_name(tool_name)) else []
+    from_signature = params is None
+    sig, found = inspect_callable(
+        fn, localns=localns, method=binding is not None, schema_from_signature=from_signature
+    )
+    problems += found
+    if from_signature:
+        parameters = Parameters(sig.params, doc=_doc(fn), strict=strict)
+    else:
+        parameters, found = parameters_from(params, strict=strict, localns=localns)
+        problems += found
+        problems += _unaccepted(fn, parameters, sig.call_order)
+    if problems:
+        raise ToolDefinitionError(str(tool_name), problems)
+    result = FunctionTool(
+        fn,
+        name=tool_name,
+        parameters=parameters,
+        signature=sig,
+        from_signature=from_signature,
+        is_async=inspect.iscoroutinefunction(doc_target(fn)),
+        binding=binding,
+        description=description,
+        display_name=display_name,
+        require_approval=require_approval,
+        approval_timeout=approval_timeout,
+    )
+    if strict:
+        result.parameters_schema  # noqa: B018 -- strict problems must surface at decoration
+    return result
+
+
+def _defined_in_class(fn: Any) -> bool:
+    qualname: str = getattr(fn, "__qualname__", "")
+    if not inspect.isfunction(fn) or "." not in qualname:
+        return False
+    if qualname.rsplit(".", 2)[-2] == "<locals>":
+        return False
+    first = next(iter(inspect.signature(fn).parameters), None)
+    return first in ("self", "cls")
+
+
+def _default_name(fn: Any) -> str:
+    target = doc_target(fn)
+    if inspect.isfunction(target) or inspect.ismethod(target):
+        return target.__name__
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def _doc(fn: Any) -> str | None:
+    target = doc_target(fn)
+    if inspect.isfunction(target):
+        return target.__doc__
+    return type(fn).__doc__ if not inspect.isroutine(fn) else getattr(fn, "__doc__", None)
+
+
+def _unaccepted(
+    fn: Any, parameters: Parameters, order: tuple[tuple[str, bool, bool], ...]
+) -> list[str]:
+    try:
+        takes_kwargs = any(
+            p.kind is inspect.Parameter.VAR_KEYWORD
+            for p in inspect.signature(fn).parameters.values()
+        )
+    except (TypeError, ValueError):
+        return []
+    if takes_kwargs or parameters.params is None:
+        return []
+    names = {n for n, positional_only, _ in order if not positional_only}
+    return [
+        f"the handler does not accept the argument {p.name!r} from params= (add it or **kwargs)"
+        for p in parameters.params
+        if p.name not in names
+    ]
+
+
+class AppTool(Tool):
+    """An inference.sh app the agent can call as a tool (wire kind `app`); runs on the server.
+
+    The app's own input schema is what the model sees (the protocol has no `input_schema` for
+    this kind); a stub's signature gives the name, description and a local validator.
+    """
+
+    kind = "app"
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        ref: str,
+        function: str | None = None,
+        session_enabled: bool | None = None,
+        setup: Mapping[str, Any] | None = None,
+        input: Mapping[str, Any] | None = None,
+        fixed_input: Mapping[str, Any] | None = None,
+        parameters: Parameters | None = None,
+        description: str | None = None,
+        display_name: str | None = None,
+        require_approval: bool = False,
+        approval_timeout: int | None = None,
+    ) -> None:
+        super().__init__(
+            name=name,
+            description=description,
+            display_name=display_name,
+            require_approval=require_approval,
+            approval_timeout=approval_timeout,
+            parameters=parameters,
+        )
+        self.ref = ref
+        self.function = function
+        self.session_enabled = session_enabled
+        self.setup = dict(setup) if setup is not None else None
+        self.input = dict(input) if input is not None else None
+        self.fixed_input = dict(fixed_input) if fixed_input is not None else None
+
+    def _config(self) -> JSONObject:
+        out: JSONObject = {"ref": self.ref}
+        if self.function is not None:
+            out["function"] = self.function
+        if self.session_enabled is not None:
+            out["session_enabled"] = self.session_enabled
+        for key, value in (
+            ("setup", self.setup),
+            ("input", self.input),
+            ("fixed_input", self.fixed_input),
+        ):
+            if value is not None:
+                out[key] = copy_json(value)
+        return out
+
+
+class AgentTool(Tool):
+    """Another agent used as a tool (wire kind `agent`); runs on the server."""
+
+    kind = "agent"
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        ref: str,
+        parameters: Parameters | None = None,
+        description: str | None = None,
+        display_name: str | None = None,
+        require_approval: bool = False,
+        approval_timeout: int | None = None,
+    ) -> None:
+        super().__init__(
+            name=name,
+            description=description,
+            display_name=display_name,
+            require_approval=require_approval,
+            approval_timeout=approval_timeout,
+            parameters=parameters,
+        )
+        self.ref = ref
+
+    def _config(self) -> JSONObject:
+        return {"ref": self.ref}
+
+
+def _ref_problem(ref: object, what: str) -> str | None:
+    if isinstance(ref, str) and _REF.match(ref):
+        return None
+    return f"{what} ref {ref!r} is invalid: use 'namespace/name' or 'namespace/name@version'"
+
+
+@overload
+def app_tool(
+    ref: str,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    display_name: str | None = None,
+    function: str | None = None,
+    session_enabled: bool | None = None,
+    setup: Mapping[str, Any] | None = None,
+    input: Mapping[str, Any] | None = None,
+    fixed_input: Mapping[str, Any] | None = None,
+    require_approval: bool = False,
+    approval_timeout: int | None = None,
+) -> Callable[[Callable[..., Any]], AppTool]: ...
+@overload
+def app_tool(
+    name: str,
+    ref: str,
+    /,
+    *,
+    params: ParamsSource = None,
+    description: str | None = None,
+    display_name: str | None = None,
+    function: str | None = None,
+    session_enabled: bool | None = None,
+    setup: Mapping[str, Any] | None = None,
+    input: Mapping[str, Any] | None = None,
+    fixed_input: Mapping[str, Any] | None = None,
+    require_approval: bool = False,
+    approval_timeout: int | None = None,
+) -> AppTool: ...
+def app_tool(
+    first: str,
+    ref: str | None = None,
+    /,
+    *,
+    name: str | None = None,
+    params: ParamsSource = None,
+    description: str | None = None,
+    display_name: str | None = None,
+    function: str | None = None,
+    session_enabled: bool | None = None,
+    setup: Mapping[str, Any] | None = None,
+    input: Mapping[str, Any] | None = None,
+    fixed_input: Mapping[str, Any] | None = None,
+    require_approval: bool = False,
+    approval_timeout: int | None = None,
+) -> AppTool | Callable[[Callable[..., Any]], AppTool]:
+    """An inference.sh app as a tool: `@app_tool("ns/app@ver")` on a stub, or a direct call.
+
+    Decorator form: the stub's name, docstring and signature define the tool (the stub never
+    runs). Call form: `app_tool("generate_image", "infsh/flux-schnell@latest",
+    params=Prompt, description="...")`.
+
+    Raises:
+        ToolDefinitionError: Bad name, bad ref or bad stub signature (all listed).
+    """
+    options: dict[str, Any] = {
+        "function": function,
+        "session_enabled": session_enabled,
+        "setup": setup,
+        "input": input,
+        "fixed_input": fixed_input,
+        "description": description,
+        "display_name": display_name,
+        "require_approval": require_approval,
+        "approval_timeout": approval_timeout,
+    }
+    localns = sys._getframe(1).f_locals  # pyright: ignore[reportPrivateUsage]
+    if ref is not None:
+        return _server_tool(AppTool, "app", first, ref, params, options, localns)
+    return lambda stub: _server_tool(
+        AppTool, "app", name or _default_name(stub), first, stub, options, localns
+    )
+
+
+@overload
+def agent_tool(
+    ref: str,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    display_name: str | None = None,
+    require_approval: bool = False,
+    approval_timeout: int | None = None,
+) -> Callable[[Callable[..., Any]], AgentTool]: ...
+@overload
+def agent_tool(
+    name: str,
+    ref: str,
+    /,
+    *,
+    params: ParamsSource = None,
+    description: str | None = None,
+    display_name: str | None = None,
+    require_approval: bool = False,
+    approval_timeout: int | None = None,
+) -> AgentTool: ...
+def agent_tool(
+    first: str,
+    ref: str | None = None,
+    /,
+    *,
+    name: str | None = None,
+    params: ParamsSource = None,
+    description: str | None = None,
+    display_name: str | None = None,
+    require_approval: bool = False,
+    approval_timeout: int | None = None,
+) -> AgentTool | Callable[[Callable[..., Any]], AgentTool]:
+    """Another agent as a tool: `@agent_tool("ns/agent@ver")` on a stub, or a direct call.
+
+    Raises:
+        ToolDefinitionError: Bad name, bad ref or bad stub signature (all listed).
+    """
+    options: dict[str, Any] = {
+        "description": description,
+        "display_name": display_name,
+        "require_approval": require_approval,
+        "approval_timeout": approval_timeout,
+    }
+    localns = sys._getframe(1).f_locals  # pyright: ignore[reportPrivateUsage]
+    if ref is not None:
+        return _server_tool(AgentTool, "agent", first, ref, params, options, localns)
+    return lambda stub: _server_tool(
+        AgentTool, "agent", name or _default_name(stub), first, stub, options, localns
+    )
+
+
+def _server_tool(
+    cls: Callable[..., _T],
+    kind: str,
+    name: str,
+    ref: str,
+    params: ParamsSource,
+    options: dict[str, Any],
+    localns: Mapping[str, Any],
+) -> _T:
+    problems = [p for p in (check_name(name), _ref_problem(ref, kind)) if p]
+    parameters, found = parameters_from(params, localns=localns)
+    problems += found
+    if problems:
+        raise ToolDefinitionError(str(name), problems)
+    return cls(name=name, ref=ref, parameters=parameters, **options)
