@@ -5,16 +5,26 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from inferencesh._async.client import AsyncInference, async_inference
+from inferencesh._async.files import AsyncFiles
+from inferencesh._async.sessions import AsyncAppSession, AsyncSessions
 from inferencesh._async.tasks import AsyncTasks, AsyncTaskStream
 from inferencesh._sync.client import Inference, inference
+from inferencesh._sync.files import Files
+from inferencesh._sync.sessions import AppSession, Sessions
 from inferencesh._sync.tasks import Tasks, TaskStream
+from inferencesh.models.file import AsyncFile, File
 
 TWINS: list[tuple[Any, Any]] = [
     (Inference, AsyncInference),
     (Tasks, AsyncTasks),
     (TaskStream, AsyncTaskStream),
+    (Files, AsyncFiles),
+    (Sessions, AsyncSessions),
+    (AppSession, AsyncAppSession),
+    (File, AsyncFile),
 ]
 # Python's protocols differ by name between the two worlds; everything else must match.
 RENAMED = {
@@ -28,6 +38,8 @@ RENAMED = {
 
 def public_methods(cls: type) -> Iterator[tuple[str, Callable[..., Any]]]:
     for name, member in inspect.getmembers(cls, inspect.isfunction):
+        if issubclass(cls, BaseModel) and name in dir(BaseModel):
+            continue  # pydantic's own methods
         if (
             not name.startswith("_")
             or name in RENAMED

@@ -39,7 +39,18 @@ if TYPE_CHECKING:
     from inferencesh.errors import TaskError as TaskError
     from inferencesh.errors import TaskFailedError as TaskFailedError
     from inferencesh.errors import TaskTimeoutError as TaskTimeoutError
+    from inferencesh.errors import FileInputError as FileInputError
+    from inferencesh.errors import MissingFileError as MissingFileError
+    from inferencesh.errors import SessionEndedError as SessionEndedError
+    from inferencesh.errors import SessionExpiredError as SessionExpiredError
+    from inferencesh.errors import SessionNotFoundError as SessionNotFoundError
+    from inferencesh.errors import UploadError as UploadError
+    from inferencesh.errors import WorkerConflictError as WorkerConflictError
+    from inferencesh.models.file import AsyncFile as AsyncFile
+    from inferencesh.models.file import File as File
+    from inferencesh.models.file import FileRef as FileRef
     from inferencesh.models.page import CursorPage as CursorPage
+    from inferencesh.models.session import Session as Session
     from inferencesh.models.task import Task as Task
     from inferencesh.models.task import TaskStatus as TaskStatus
     from inferencesh.models.task import TaskUpdate as TaskUpdate
@@ -52,6 +63,10 @@ _LAZY: dict[str, str] = {
     "inference": "inferencesh._sync.client",
     "TaskStream": "inferencesh._sync.tasks",
     "CursorPage": "inferencesh.models.page",
+    "AsyncFile": "inferencesh.models.file",
+    "File": "inferencesh.models.file",
+    "FileRef": "inferencesh.models.file",
+    "Session": "inferencesh.models.session",
     "Task": "inferencesh.models.task",
     "TaskStatus": "inferencesh.models.task",
     "TaskUpdate": "inferencesh.models.task",
@@ -75,6 +90,13 @@ _LAZY: dict[str, str] = {
             "TaskError",
             "TaskFailedError",
             "TaskTimeoutError",
+            "FileInputError",
+            "MissingFileError",
+            "SessionEndedError",
+            "SessionExpiredError",
+            "SessionNotFoundError",
+            "UploadError",
+            "WorkerConflictError",
         ),
         "inferencesh.errors",
     ),

@@ -35,6 +35,8 @@ class ClientOptions:
     stream_idle_timeout: float = 60.0
     """Seconds a stream may stay silent (heartbeats count) before it is reconnected."""
     headers: tuple[tuple[str, str], ...] = ()
+    auto_upload: bool = True
+    """Upload paths, binary files, bytes and data URIs found in run inputs."""
 
     @classmethod
     def resolve(
@@ -48,6 +50,7 @@ class ClientOptions:
         stream_mode: StreamMode,
         poll_interval: float,
         headers: dict[str, str] | None,
+        auto_upload: bool = True,
     ) -> ClientOptions:
         """Fill in defaults from the environment and check the combination makes sense."""
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV) or None
@@ -77,6 +80,7 @@ class ClientOptions:
             stream_mode=stream_mode,
             poll_interval=poll_interval,
             headers=tuple((headers or {}).items()),
+            auto_upload=auto_upload,
         )
 
     def with_call(

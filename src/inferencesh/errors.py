@@ -27,6 +27,9 @@ InferenceError
 │   ├── TaskFailedError             status failed (11)
 │   │   └── TaskRejectedError       status rejected (13): admission refused, never ran
 │   └── TaskCancelledError          status cancelled (12)
+├── FileInputError                  a file to upload is unusable (also a ValueError)
+│   └── MissingFileError            the path does not exist (also a FileNotFoundError)
+├── UploadError                     the bytes could not be uploaded; the file record was removed
 ├── StreamError                     a stream gave up: reconnects used up, idle timeout
 ├── ToolError                       raised by a tool handler; becomes an error tool result
 ├── ToolDefinitionError             a bad @tool signature (also a TypeError); lists every problem
@@ -59,6 +62,8 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "GoneError",
+    "MissingFileError",
+    "FileInputError",
     "InferenceError",
     "InferenceWarning",
     "InternalServerError",
@@ -79,6 +84,7 @@ __all__ = [
     "ToolDefinitionError",
     "ToolError",
     "UnprocessableEntityError",
+    "UploadError",
     "WorkerConflictError",
 ]
 
@@ -265,6 +271,22 @@ class TaskTimeoutError(InferenceError, TimeoutError):
     def __init__(self, message: str, *, task_id: str) -> None:
         super().__init__(message)
         self.task_id = task_id
+
+
+class FileInputError(InferenceError, ValueError):
+    """A file given for upload cannot be used: a directory, empty, unreadable, bad data URI."""
+
+
+class MissingFileError(FileInputError, FileNotFoundError):
+    """A path given for upload does not exist."""
+
+
+class UploadError(InferenceError):
+    """Uploading a file's bytes failed. The half-registered file record was deleted."""
+
+    def __init__(self, message: str, *, file_id: str | None = None) -> None:
+        super().__init__(message)
+        self.file_id = file_id
 
 
 class StreamError(InferenceError):

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
 from inferencesh._async._http import AsyncHTTP
+from inferencesh._async.files import AsyncFiles
 from inferencesh._protocol import tasks as api
+from inferencesh._protocol.outputs import bind_files
 from inferencesh._protocol.results import as_model, finished
 from inferencesh._protocol.watch import TaskWatch
 from inferencesh._types import NOT_GIVEN, NotGiven, StreamMode, TimeoutTypes
 from inferencesh.errors import StreamError
+from inferencesh.models.file import AsyncFile
 from inferencesh.models.page import CursorPage
 from inferencesh.models.task import ResourceStatus, Task, TaskLogs, TaskStatus, TaskUpdate
 
@@ -29,9 +32,12 @@ class AsyncTaskStream:
                 print(update.status, update.progress)
     """
 
-    def __init__(self, updates: AsyncGenerator[TaskUpdate], watch: TaskWatch) -> None:
+    def __init__(
+        self, updates: AsyncGenerator[TaskUpdate], watch: TaskWatch, tasks: AsyncTasks
+    ) -> None:
         self._updates = updates
         self._watch = watch
+        self._tasks = tasks
 
     def __aiter__(self) -> Self:
         return self
@@ -65,18 +71,21 @@ class AsyncTaskStream:
         last = self._watch.last
         if last is None or not last.is_terminal:
             raise StreamError("the stream was closed before the task ended")
-        return finished(last.task)
+        return self._tasks._bind(finished(last.task))  # pyright: ignore[reportPrivateUsage]
 
 
 class AsyncTasks:
     """Look up, follow, cancel and delete tasks: `client.tasks`."""
 
-    def __init__(self, http: AsyncHTTP) -> None:
+    def __init__(self, http: AsyncHTTP, files: AsyncFiles) -> None:
         self._http = http
+        self._files = files
 
     async def get(self, task_id: str) -> Task:
         """Fetch a task with its input, output, events and logs."""
-        return as_model(Task, await self._http.request(api.get(self._http.opts, task_id)))
+        return self._bind(
+            as_model(Task, await self._http.request(api.get(self._http.opts, task_id)))
+        )
 
     async def status(self, task_id: str) -> ResourceStatus:
         """Fetch only a task's status (cheap; what poll mode uses)."""
@@ -145,19 +154,27 @@ class AsyncTasks:
     ) -> AsyncTaskStream:
         """Follow a task: an iterator of its updates that ends with the terminal one."""
         watch = self._watch(task_id, None, mode, timeout)
-        return AsyncTaskStream(self._http.follow(watch), watch)
+        return AsyncTaskStream(self._http.follow(watch), watch, self)
 
     # -- used by Inference.run ------------------------------------------------------------
 
     async def _create(
         self,
-        app: Any,
+        app: str | Mapping[str, Any] | None,
         input: Any,
         fields: dict[str, Any],
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        auto_upload: bool | None = None,
     ) -> dict[str, Any]:
         opts = self._http.opts.with_call(timeout=timeout, max_retries=max_retries)
+        if auto_upload if auto_upload is not None else opts.auto_upload:
+            if isinstance(app, Mapping) and isinstance(input, NotGiven):
+                request = app
+                if "input" in request:
+                    app = {**request, "input": await self._files.upload_inputs(request["input"])}
+            elif not isinstance(input, NotGiven):
+                input = await self._files.upload_inputs(input)
         return await self._http.request_object(api.run(opts, app, input, fields))
 
     def _watch(
@@ -181,4 +198,13 @@ class AsyncTasks:
                 if inspect.isawaitable(result):
                     await result
         assert watch.last is not None and watch.last.is_terminal  # follow() ends only there
-        return finished(watch.last.task)
+        return self._bind(finished(watch.last.task))
+
+    def _bind(self, task: Task) -> Task:
+        """Turn file values in the output into `AsyncFile` objects that can download themselves."""
+        files = self._files
+        task.output = bind_files(
+            task.output,
+            lambda d: files._bind(AsyncFile.model_validate(d)),  # pyright: ignore[reportPrivateUsage]
+        )
+        return task

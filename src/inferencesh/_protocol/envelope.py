@@ -76,7 +76,7 @@ def read_data(response: httpx2.Response) -> JSON:
             response=response,
         ) from exc
     if not isinstance(body, dict):
-        return body  # pyright: ignore[reportUnknownVariableType]
+        return body
     envelope: dict[str, Any] = body  # pyright: ignore[reportUnknownVariableType]
     if envelope.get("success") is False and _ENVELOPE_KEYS.issuperset(envelope):
         # The legacy API reports some errors inside a 200.

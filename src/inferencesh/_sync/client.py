@@ -10,6 +10,8 @@ import httpx2
 
 from inferencesh._config import ClientOptions
 from inferencesh._sync._http import HTTP
+from inferencesh._sync.files import Files
+from inferencesh._sync.sessions import AppSession, Sessions
 from inferencesh._sync.tasks import Tasks, TaskStream
 from inferencesh._types import NOT_GIVEN, NotGiven, StreamMode, TimeoutTypes
 from inferencesh.models.task import Task, TaskUpdate
@@ -32,6 +34,10 @@ class Inference:
 
     tasks: Tasks
     """Look up, follow, cancel and delete tasks."""
+    files: Files
+    """Upload, look up, download and delete files."""
+    sessions: Sessions
+    """Look up, keep alive and end sessions."""
 
     def __init__(
         self,
@@ -44,6 +50,7 @@ class Inference:
         stream_mode: StreamMode = "stream",
         poll_interval: float = 1.0,
         headers: dict[str, str] | None = None,
+        auto_upload: bool = True,
         http_client: httpx2.Client | None = None,
     ) -> None:
         """Create a client.
@@ -57,6 +64,8 @@ class Inference:
             stream_mode: Follow tasks with an NDJSON `"stream"` or by `"poll"`ing.
             poll_interval: Seconds between polls in poll mode.
             headers: Extra headers for every request.
+            auto_upload: Upload paths, binary files, bytes and data URIs found in run inputs
+                (and strings naming an existing file), replacing them by their URIs.
             http_client: Your own `httpx2.Client` (you close it).
 
         Raises:
@@ -71,9 +80,12 @@ class Inference:
             stream_mode=stream_mode,
             poll_interval=poll_interval,
             headers=headers,
+            auto_upload=auto_upload,
         )
         self._http = HTTP(self._opts, http_client)
-        self.tasks = Tasks(self._http)
+        self.files = Files(self._http)
+        self.sessions = Sessions(self._http)
+        self.tasks = Tasks(self._http, self.files)
 
     @property
     def base_url(self) -> str:
@@ -116,6 +128,7 @@ class Inference:
         on_update: Callable[[TaskUpdate], object] | None = None,
         mode: StreamMode | None = None,
         wait_timeout: float | None = None,
+        auto_upload: bool | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Task: ...
@@ -138,6 +151,7 @@ class Inference:
         on_update: Callable[[TaskUpdate], object] | None = None,
         mode: StreamMode | None = None,
         wait_timeout: float | None = None,
+        auto_upload: bool | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> TaskStream: ...
@@ -159,6 +173,7 @@ class Inference:
         on_update: Callable[[TaskUpdate], object] | None = None,
         mode: StreamMode | None = None,
         wait_timeout: float | None = None,
+        auto_upload: bool | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Task | TaskStream:
@@ -182,6 +197,7 @@ class Inference:
             on_update: Called with every update while waiting.
             mode: `"stream"` or `"poll"`, overriding the client's `stream_mode`.
             wait_timeout: Seconds to wait for the task at most (`TaskTimeoutError` after).
+            auto_upload: Override the client's `auto_upload` for this call.
             timeout: HTTP timeout of each request of this call.
             max_retries: Retries of this call's requests.
 
@@ -203,13 +219,39 @@ class Inference:
             "webhook": webhook,
             "metadata": metadata,
         }
-        created = self.tasks._create(app, input, fields, timeout, max_retries)  # pyright: ignore[reportPrivateUsage]
+        created = self.tasks._create(app, input, fields, timeout, max_retries, auto_upload)  # pyright: ignore[reportPrivateUsage]
         if not stream and not wait:
-            return Task.model_validate(created)
+            return self.tasks._bind(Task.model_validate(created))  # pyright: ignore[reportPrivateUsage]
         watch = self.tasks._watch(str(created.get("id", "")), created, mode, wait_timeout)  # pyright: ignore[reportPrivateUsage]
         if stream:
-            return TaskStream(self._http.follow(watch), watch)
+            return TaskStream(self._http.follow(watch), watch, self.tasks)
         return self.tasks._wait(watch, on_update)  # pyright: ignore[reportPrivateUsage]
+
+    def session(
+        self,
+        app: str,
+        *,
+        timeout: int | None = None,
+        function: str | None = None,
+        setup: Any = None,
+    ) -> AppSession:
+        """Keep one warm worker across runs of `app`.
+
+        The session opens on the first `run` and ends when the `with` block exits, also on
+        error:
+
+            with client.session("me/counter", timeout=300) as s:
+                s.run({"by": 1})
+                s.run({"by": 2})  # same worker, same state
+
+        Args:
+            app: The app to run.
+            timeout: Idle seconds (1-3600) before the session expires; the server's default
+                otherwise.
+            function: The default entry point for the session's runs.
+            setup: Setup parameters for the worker.
+        """
+        return AppSession(self, app, timeout=timeout, function=function, setup=setup)
 
 
 def inference(
@@ -222,6 +264,7 @@ def inference(
     stream_mode: StreamMode = "stream",
     poll_interval: float = 1.0,
     headers: dict[str, str] | None = None,
+    auto_upload: bool = True,
     http_client: httpx2.Client | None = None,
 ) -> Inference:
     """Create a sync client; see `Inference` for the arguments."""
@@ -234,5 +277,6 @@ def inference(
         stream_mode=stream_mode,
         poll_interval=poll_interval,
         headers=headers,
+        auto_upload=auto_upload,
         http_client=http_client,
     )

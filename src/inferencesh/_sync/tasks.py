@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
 from inferencesh._protocol import tasks as api
+from inferencesh._protocol.outputs import bind_files
 from inferencesh._protocol.results import as_model, finished
 from inferencesh._protocol.watch import TaskWatch
 from inferencesh._sync._http import HTTP
+from inferencesh._sync.files import Files
 from inferencesh._types import NOT_GIVEN, NotGiven, StreamMode, TimeoutTypes
 from inferencesh.errors import StreamError
+from inferencesh.models.file import File
 from inferencesh.models.page import CursorPage
 from inferencesh.models.task import ResourceStatus, Task, TaskLogs, TaskStatus, TaskUpdate
 
@@ -28,9 +31,10 @@ class TaskStream:
                 print(update.status, update.progress)
     """
 
-    def __init__(self, updates: Generator[TaskUpdate], watch: TaskWatch) -> None:
+    def __init__(self, updates: Generator[TaskUpdate], watch: TaskWatch, tasks: Tasks) -> None:
         self._updates = updates
         self._watch = watch
+        self._tasks = tasks
 
     def __iter__(self) -> Self:
         return self
@@ -64,18 +68,19 @@ class TaskStream:
         last = self._watch.last
         if last is None or not last.is_terminal:
             raise StreamError("the stream was closed before the task ended")
-        return finished(last.task)
+        return self._tasks._bind(finished(last.task))  # pyright: ignore[reportPrivateUsage]
 
 
 class Tasks:
     """Look up, follow, cancel and delete tasks: `client.tasks`."""
 
-    def __init__(self, http: HTTP) -> None:
+    def __init__(self, http: HTTP, files: Files) -> None:
         self._http = http
+        self._files = files
 
     def get(self, task_id: str) -> Task:
         """Fetch a task with its input, output, events and logs."""
-        return as_model(Task, self._http.request(api.get(self._http.opts, task_id)))
+        return self._bind(as_model(Task, self._http.request(api.get(self._http.opts, task_id))))
 
     def status(self, task_id: str) -> ResourceStatus:
         """Fetch only a task's status (cheap; what poll mode uses)."""
@@ -142,19 +147,27 @@ class Tasks:
     ) -> TaskStream:
         """Follow a task: an iterator of its updates that ends with the terminal one."""
         watch = self._watch(task_id, None, mode, timeout)
-        return TaskStream(self._http.follow(watch), watch)
+        return TaskStream(self._http.follow(watch), watch, self)
 
     # -- used by Inference.run ------------------------------------------------------------
 
     def _create(
         self,
-        app: Any,
+        app: str | Mapping[str, Any] | None,
         input: Any,
         fields: dict[str, Any],
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
+        auto_upload: bool | None = None,
     ) -> dict[str, Any]:
         opts = self._http.opts.with_call(timeout=timeout, max_retries=max_retries)
+        if auto_upload if auto_upload is not None else opts.auto_upload:
+            if isinstance(app, Mapping) and isinstance(input, NotGiven):
+                request = app
+                if "input" in request:
+                    app = {**request, "input": self._files.upload_inputs(request["input"])}
+            elif not isinstance(input, NotGiven):
+                input = self._files.upload_inputs(input)
         return self._http.request_object(api.run(opts, app, input, fields))
 
     def _watch(
@@ -174,4 +187,13 @@ class Tasks:
             if on_update is not None:
                 on_update(update)
         assert watch.last is not None and watch.last.is_terminal  # follow() ends only there
-        return finished(watch.last.task)
+        return self._bind(finished(watch.last.task))
+
+    def _bind(self, task: Task) -> Task:
+        """Turn file values in the output into `File` objects that can download themselves."""
+        files = self._files
+        task.output = bind_files(
+            task.output,
+            lambda d: files._bind(File.model_validate(d)),  # pyright: ignore[reportPrivateUsage]
+        )
+        return task
