@@ -120,6 +120,10 @@ class Twin:
             return await target(*args, **kwargs)
         return await anyio.to_thread.run_sync(functools.partial(target, *args, **kwargs))
 
+    async def run_sync(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a blocking call of the sync client off the event loop."""
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+
     async def collect(self, path: str, *args: Any, **kwargs: Any) -> list[TaskUpdate]:
         """Call something returning a task stream and collect all of its updates."""
         stream = await self(path, *args, **kwargs)
