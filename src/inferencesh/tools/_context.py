@@ -42,6 +42,8 @@ def is_context_annotation(annotation: Any) -> bool:
 
     Wrapped means `Annotated[ToolContext, ...]`, `ToolContext | None` or `Optional[...]`.
     """
+    if isinstance(annotation, type):
+        return issubclass(annotation, ToolContext)
     if get_origin(annotation) is Annotated:
         return is_context_annotation(get_args(annotation)[0])
     if get_origin(annotation) in (Union, types.UnionType):

@@ -17,7 +17,7 @@ from ..errors import ToolDefinitionError
 from ._function import FunctionTool
 from ._json import JSONObject, copy_json
 from ._params import Parameters, ParamsSource, parameters_from
-from ._signature import doc_target, inspect_callable
+from ._signature import doc_target, inspect_callable, parameters_of
 from ._tool import Tool, check_name
 
 __all__ = ["AgentTool", "AppTool", "agent_tool", "app_tool", "tool"]
@@ -162,8 +162,8 @@ def _defined_in_class(fn: Any) -> bool:
         return False
     if qualname.rsplit(".", 2)[-2] == "<locals>":
         return False
-    first = next(iter(inspect.signature(fn).parameters), None)
-    return first in ("self", "cls")
+    params = parameters_of(fn)
+    return bool(params) and params[0][0] in ("self", "cls")
 
 
 def _default_name(fn: Any) -> str:

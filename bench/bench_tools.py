@@ -1,0 +1,192 @@
+"""Tool schema generation: inferencesh `@tool` vs the pydantic floor and two peers.
+
+Run: `python bench/bench_tools.py` (add `--quick` for a smoke run). Needs the `bench`
+dependency group (openai-agents, pydantic-ai-slim); a missing peer is reported and skipped.
+
+Every contender turns the same kind of function (5 parameters: str, int, float, optional
+list, Literal; Google docstring) into a JSON schema:
+
+- floor:         `pydantic.TypeAdapter(fn).json_schema()`
+- inferencesh:   `tool(fn).parameters_schema` (decoration + first, uncached schema build)
+- openai-agents: `function_tool(fn).params_json_schema`
+- pydantic-ai:   `Tool(fn).tool_def.parameters_json_schema`
+
+Two scenarios, each reported as the median over repeats:
+
+- cold, 1 tool: a fresh interpreter per sample (imports done, not timed) builds one schema;
+  this includes every one-time cost (e.g. the first TypeAdapter for `str`).
+- warm, 1,000 distinct tools: in one process, 1,000 newly created functions per round
+  (fresh names and docstrings, so no per-function cache can hit); time per tool.
+
+It also times `@tool` decoration alone (no schema), which the issue caps at 50 us per tool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+CONTENDERS = ("floor", "inferencesh", "openai-agents", "pydantic-ai")
+
+_SOURCE = '''
+def search_{i}(query: str, limit: int = 10, ratio: float = 0.5,
+               tags: list[str] | None = None, mode: Literal["fast", "slow"] = "fast") -> str:
+    """Search document set {i} for matching passages.
+
+    Longer explanation of what the tool {i} does, spanning a second line.
+
+    Args:
+        query: Full-text query for set {i}.
+        limit: Maximum number of results to return.
+        ratio: Relevance threshold between 0 and 1.
+        tags: Only return passages with all of these tags.
+        mode: Trade accuracy for speed.
+
+    Returns:
+        The matching passages as text.
+    """
+    return query
+'''
+
+
+def make_functions(n: int, salt: str) -> list[Callable[..., Any]]:
+    """Create `n` distinct functions (distinct code objects, names and docstrings)."""
+    namespace: dict[str, Any] = {"Literal": Literal}
+    source = "".join(_SOURCE.replace("{i}", f"{salt}_{i}") for i in range(n))
+    # dont_inherit: this module's `from __future__ import annotations` must not leak in.
+    exec(compile(source, f"<bench {salt}>", "exec", dont_inherit=True), namespace)
+    return [namespace[f"search_{salt}_{i}"] for i in range(n)]
+
+
+def builder(name: str) -> Callable[[Callable[..., Any]], Any]:
+    """The schema-producing call of a contender (imports happen here, outside timers)."""
+    if name == "floor":
+        from pydantic import TypeAdapter
+
+        return lambda fn: TypeAdapter(fn).json_schema()
+    if name == "inferencesh":
+        from inferencesh.tools import tool
+
+        return lambda fn: tool(fn).parameters_schema
+    if name == "inferencesh-decorate":
+        from inferencesh.tools import tool
+
+        return tool
+    if name == "openai-agents":
+        from agents import function_tool
+
+        return lambda fn: function_tool(fn).params_json_schema
+    if name == "pydantic-ai":
+        from pydantic_ai import Tool
+
+        return lambda fn: Tool(fn).tool_def.parameters_json_schema
+    raise ValueError(name)
+
+
+def available(name: str) -> bool:
+    try:
+        builder(name)
+    except ImportError:
+        return False
+    return True
+
+
+def cold_sample(name: str) -> float:
+    """Run in a child interpreter: seconds to build the first schema."""
+    build = builder(name)
+    (fn,) = make_functions(1, "cold")
+    gc.collect()
+    start = time.perf_counter()
+    build(fn)
+    return time.perf_counter() - start
+
+
+def warm_round(name: str, n: int, salt: str) -> float:
+    """Seconds per tool for `n` fresh functions."""
+    build = builder(name)
+    fns = make_functions(n, salt)
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        for fn in fns:
+            build(fn)
+        elapsed = time.perf_counter() - start
+    finally:
+        gc.enable()
+    return elapsed / n
+
+
+def run(quick: bool) -> dict[str, Any]:
+    names = [c for c in CONTENDERS if available(c)]
+    skipped = [c for c in CONTENDERS if c not in names]
+    cold_repeats, warm_repeats, n = (3, 2, 200) if quick else (9, 7, 1000)
+
+    cold: dict[str, list[float]] = {c: [] for c in names}
+    for _ in range(cold_repeats):
+        for c in names:  # interleaved, so drift hits every contender alike
+            out = subprocess.run(
+                [sys.executable, __file__, "--cold", c],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            cold[c].append(float(out.stdout))
+
+    warm: dict[str, list[float]] = {c: [] for c in [*names, "inferencesh-decorate"]}
+    for c in warm:  # one untimed round each: imports, first-use caches
+        warm_round(c, 20, f"w_{c.replace('-', '_')}")
+    for r in range(warm_repeats):
+        for c in warm:
+            warm[c].append(warm_round(c, n, f"r{r}_{c.replace('-', '_')}"))
+
+    return {
+        "n": n,
+        "skipped": skipped,
+        "cold_us": {c: statistics.median(v) * 1e6 for c, v in cold.items()},
+        "warm_us": {c: statistics.median(v) * 1e6 for c, v in warm.items()},
+    }
+
+
+def report(result: dict[str, Any]) -> str:
+    cold, warm = result["cold_us"], result["warm_us"]
+    lines = [
+        "| contender | cold, 1 tool (µs) | × floor | warm, "
+        f"{result['n']:,} tools (µs/tool) | × floor |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for c in [*CONTENDERS, "inferencesh-decorate"]:
+        if c not in warm:
+            continue
+        label = "inferencesh (decoration only)" if c == "inferencesh-decorate" else c
+        cold_cell = f"{cold[c]:,.0f} | {cold[c] / cold['floor']:.2f}×" if c in cold else "– | –"
+        lines.append(
+            f"| {label} | {cold_cell} | {warm[c]:,.1f} | {warm[c] / warm['floor']:.3f}× |"
+        )
+    if result["skipped"]:
+        lines.append(f"\nnot installed, skipped: {', '.join(result['skipped'])}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, 200 tools")
+    parser.add_argument("--json", action="store_true", help="print raw numbers as JSON")
+    parser.add_argument("--cold", metavar="CONTENDER", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.cold:
+        print(cold_sample(args.cold))
+        return
+    result = run(args.quick)
+    print(json.dumps(result, indent=2) if args.json else report(result))
+
+
+if __name__ == "__main__":
+    main()
