@@ -1,0 +1,164 @@
+"""The official Python SDK (PyPI `inferencesh`, pinned) runs its task flows against the emulator.
+
+Each test runs one flow of `py_official/flows.py` with the official SDK's own virtual
+environment and asserts on the JSON it printed. When the SDK and the emulator disagree, the
+emulator is what gets fixed (see docs/conformance.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conformance._clients import PY_PINS, FlowRunner
+
+pytestmark = pytest.mark.conformance
+
+COMPLETED, FAILED, CANCELLED, RUNNING = 10, 11, 12, 7
+TERMINAL = {COMPLETED, FAILED, CANCELLED}
+HELLO = {"text": "Hello World!"}
+# `_strip_task` of the official SDK: what run/stream results carry.
+STRIPPED = {"id", "created_at", "updated_at", "input", "output", "logs", "status"}
+
+
+def pinned_version() -> str:
+    for line in Path(PY_PINS[0]).read_text().splitlines():
+        if line.startswith("inferencesh=="):
+            return line.split("==", 1)[1].strip()
+    raise AssertionError("inferencesh is not pinned")
+
+
+def assert_progression(statuses: list[int], last: int) -> None:
+    """Statuses only move forward and end with exactly one terminal status, `last`."""
+    assert statuses, "no updates"
+    assert statuses[-1] == last, statuses
+    assert all(s not in TERMINAL for s in statuses[:-1]), statuses
+    assert statuses == sorted(statuses), statuses
+
+
+def test_flows_use_the_pinned_official_package(official_py: FlowRunner) -> None:
+    report = official_py.report("run-and-wait")
+    assert report["ok"], report
+    assert report["sdk"]["version"] == pinned_version()
+    # The official package from its own venv, not this checkout's `inferencesh`.
+    assert Path(report["sdk"]["file"]).is_relative_to(official_py.installed.path)
+
+
+def test_run_and_wait(official_py: FlowRunner) -> None:
+    task = official_py("run-and-wait")["task"]
+    assert task["status"] == COMPLETED
+    assert task["output"] == HELLO
+    assert task["id"]
+    assert STRIPPED <= set(task["keys"])
+
+
+def test_run_legacy_alias(official_py: FlowRunner) -> None:
+    task = official_py("run-legacy-alias")["task"]
+    assert task["status"] == COMPLETED
+    assert task["output"] == HELLO
+
+
+def test_wait_false_then_poll(official_py: FlowRunner) -> None:
+    result = official_py("wait-false")
+    created, task = result["created"], result["task"]
+    assert created["id"] and created["id"] == task["id"]
+    assert set(created["keys"]) == STRIPPED
+    assert created["status"] not in {FAILED, CANCELLED}
+    assert task["status"] == COMPLETED
+    assert task["output"] == HELLO
+    assert_progression(result["seen"], COMPLETED)
+
+
+def test_stream_updates(official_py: FlowRunner) -> None:
+    updates = official_py("stream-updates")["updates"]
+    statuses = [u["status"] for u in updates]
+    assert_progression(statuses, COMPLETED)
+    assert RUNNING in statuses, statuses
+    assert len({u["id"] for u in updates}) == 1
+    assert updates[-1]["output"] == {"steps": 3}
+    assert updates[-1]["status_name"] == "COMPLETED"
+
+
+def test_stream_existing_task(official_py: FlowRunner) -> None:
+    result = official_py("stream-existing")
+    statuses = [u["status"] for u in result["updates"]]
+    assert_progression(statuses, COMPLETED)
+    assert result["result"]["id"] == result["created"]["id"]
+    assert result["result"]["status"] == COMPLETED
+    assert result["result"]["output"] == {"steps": 3}
+
+
+def test_wait_for_completion(official_py: FlowRunner) -> None:
+    result = official_py("wait-for-completion")
+    assert result["task"]["id"] == result["created"]["id"]
+    assert result["task"]["status"] == COMPLETED
+    assert result["task"]["output"] == {"steps": 3}
+
+
+def test_cancel(official_py: FlowRunner) -> None:
+    result = official_py("cancel")
+    created, task = result["created"], result["task"]
+    assert created["status"] not in TERMINAL
+    assert task["id"] == created["id"]
+    assert task["status"] == CANCELLED
+    assert result["seen"][-1] == CANCELLED
+    waited = result["waited"]
+    assert waited["raised"], waited
+    assert waited["error"]["type"] == "RuntimeError"
+    assert waited["error"]["message"].lower() == "task cancelled"
+
+
+def test_cancel_while_streaming(official_py: FlowRunner) -> None:
+    result = official_py("cancel-while-streaming")
+    outcome = result["outcome"]
+    assert outcome["raised"], outcome
+    assert outcome["error"] == {"type": "RuntimeError", "message": "task cancelled"}
+    # The SDK raises on the terminal update instead of yielding it.
+    statuses = result["statuses"]
+    assert RUNNING in statuses and all(s not in TERMINAL for s in statuses), statuses
+
+
+def test_deltas(official_py: FlowRunner) -> None:
+    updates = official_py("deltas")["updates"]
+    partial = [u for u in updates if u["delta"]]
+    assert partial, updates
+    # Each synthetic update carries the response accumulated so far, growing to the whole text.
+    texts = [u["output"]["response"] for u in partial]
+    assert all(b.startswith(a) for a, b in zip(texts, texts[1:], strict=False)), texts
+    assert texts[-1] == "Hello there, world!"
+    final = updates[-1]
+    assert not final["delta"]
+    assert final["status"] == COMPLETED
+    assert final["output"]["response"] == "Hello there, world!"
+    assert final["output"]["usage"]["total_tokens"] > 0
+
+
+def test_requirements_error(official_py: FlowRunner) -> None:
+    result = official_py("requirements-412")
+    assert result["raised"], result
+    error = result["error"]
+    assert error["type"] == "RequirementsNotMetError"
+    assert error["status_code"] == 412
+    first = error["errors"][0]
+    assert first["type"] == "secret"
+    assert first["key"] == "OPENAI_API_KEY"
+    assert first["message"] and error["message"] == first["message"]
+    assert first["action"]["type"] == "add_secret"
+
+
+def test_failed_task(official_py: FlowRunner) -> None:
+    result = official_py("failed-task")
+    assert result["raised"], result
+    assert result["error"]["type"] == "RuntimeError"
+    assert "boom from the conformance suite" in result["error"]["message"]
+
+
+def test_not_found(official_py: FlowRunner) -> None:
+    result = official_py("not-found")
+    assert result["raised"], result
+    error = result["error"]
+    assert error["type"] == "APIError"
+    assert error["status_code"] == 404
+    assert error["code"] == "not_found"
+    assert error["message"].startswith("HTTP 404: ")
