@@ -69,6 +69,15 @@ class Finished:
 
 Action: TypeAlias = OpenStream | Fetch | PollStatus | Sleep | Finished
 
+_TERMINAL_INTS = frozenset(int(s) for s in TaskStatus if s.is_terminal)
+
+
+def _is_terminal(raw: object) -> bool:
+    """`TaskStatus.parse(raw).is_terminal`, without parsing the plain ints streams carry."""
+    if type(raw) is int:  # not bool, not an IntEnum: those take the full parse
+        return raw in _TERMINAL_INTS
+    return TaskStatus.parse(raw).is_terminal
+
 
 class TaskWatch:
     """Decides how to follow one task; see the module docstring."""
@@ -116,7 +125,9 @@ class TaskWatch:
 
     def on_lines(self, lines: list[dict[str, Any]]) -> list[TaskUpdate]:
         """Apply decoded stream lines; return the updates they make."""
+        # The hot path of a busy stream (one call per chunk, often one line each): keep it lean.
         updates: list[TaskUpdate] = []
+        acc = self._acc
         for line in lines:
             if self.finished:
                 break
@@ -134,12 +145,14 @@ class TaskWatch:
                 raw_fields = line.get("fields")
                 if isinstance(raw_fields, list):
                     fields = tuple(str(f) for f in raw_fields)  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
-                self._acc.update(payload)  # pyright: ignore[reportUnknownArgumentType]
+                acc.update(payload)  # pyright: ignore[reportUnknownArgumentType]
             elif "id" in line or "status" in line:
-                self._acc.update(line)
+                acc.update(line)
             else:
                 continue  # an event this client does not know; not a task update
-            updates.extend(self._emit(fields))
+            update = self._emit_one(fields)
+            if update is not None:
+                updates.append(update)
         return updates
 
     def on_stream_end(self) -> Action:
@@ -228,20 +241,25 @@ class TaskWatch:
         return seconds if left is None else max(0.0, min(seconds, left))
 
     def _emit(self, fields: tuple[str, ...] | None) -> list[TaskUpdate]:
-        status = TaskStatus.parse(self._acc.get("status"))
-        if status.is_terminal and self._acc.get("output") is None and self._delta_output:
-            self._acc["output"] = self._delta_output
+        update = self._emit_one(fields)
+        return [] if update is None else [update]
+
+    def _emit_one(self, fields: tuple[str, ...] | None) -> TaskUpdate | None:
+        acc = self._acc
+        terminal = _is_terminal(acc.get("status"))
+        if terminal and acc.get("output") is None and self._delta_output:
+            acc["output"] = self._delta_output
         if self._compare_next:
             self._compare_next = False
-            if self._acc == self._last:
-                return []
-        snapshot = dict(self._acc)
+            if acc == self._last:
+                return None
+        snapshot = dict(acc)
         self._last = snapshot
         update = TaskUpdate(snapshot, fields=fields)
         self.last = update
-        if status.is_terminal:
+        if terminal:
             self.finished = True
-        return [update]
+        return update
 
     def _apply_delta(self, payload: object) -> TaskUpdate | None:
         if not isinstance(payload, dict):
