@@ -1,0 +1,270 @@
+"""`Emulator`: the state, apps and options of one emulated inference.sh API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from inferencesh.local._apps import AppRegistry, IntegrationRequirement, RegisteredApp
+from inferencesh.local._auth import AuthMiddleware, CORSMiddleware
+from inferencesh.local._builtin_apps import builtin_apps
+from inferencesh.local._envelope import ApiError, problem_response
+from inferencesh.local._faults import Faults, FaultsMiddleware
+from inferencesh.local._ids import Clock
+from inferencesh.local._routes_tasks import task_routes
+from inferencesh.local._runner import Runner
+from inferencesh.local._state import StreamFormat, TaskStore
+from inferencesh.local._tasks import TaskService
+
+__all__ = ["DEFAULT_API_KEY", "Emulator"]
+
+DEFAULT_API_KEY = "sk-local-test"
+AppT = TypeVar("AppT", bound=Callable[..., Any] | type)
+
+
+class Emulator:
+    """An in-memory inference.sh API: register apps, serve it, run tasks against it.
+
+    Serve it with `running(emu)` (a real socket, in a thread) or `serve()` (blocking), or
+    mount `emu.asgi_app()` anywhere ASGI runs. State lives in the emulator, not the server:
+    every app built from it shares the same tasks.
+
+    Example:
+        ```python
+        from pydantic import BaseModel
+        from inferencesh.local import AppContext, Emulator, running
+
+        class Greeting(BaseModel):
+            name: str
+
+        emu = Emulator()
+
+        @emu.app("me/hello")
+        def hello(ctx: AppContext, input: Greeting) -> dict[str, str]:
+            ctx.log(f"greeting {input.name}")
+            return {"text": f"Hello {input.name}!"}
+
+        with running(emu) as server, server.client() as client:
+            print(client.run("me/hello", {"name": "World"}).output)
+        ```
+
+    Args:
+        api_key: The key clients must send as `Authorization: Bearer <key>`; None accepts
+            every request.
+        secrets: Secrets apps may require (`requires_secrets`); editable later via `.secrets`.
+        integrations: Connected integration providers (e.g. `"google"`); see `.integrations`.
+        heartbeat_interval: Seconds of silence after which a stream sends a heartbeat.
+        snapshot_interval: Seconds without updates after which a task stream re-sends the
+            task (the official Python SDK drops streams that only send heartbeats for 30 s).
+        stream_format: Task update lines as bare TaskDTOs (`"bare"`) or wrapped as
+            `{"data": task, "fields": [changed...]}` (`"wrapped"`).
+        builtins: Register the built-in apps (`infsh/text-templating`, `infsh/echo`, ...).
+        max_concurrent_tasks: Tasks running at once; later ones wait in `queued`.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = DEFAULT_API_KEY,
+        secrets: Mapping[str, str] | None = None,
+        integrations: Collection[str] = (),
+        heartbeat_interval: float = 15.0,
+        snapshot_interval: float | None = 25.0,
+        stream_format: StreamFormat = "bare",
+        builtins: bool = True,
+        max_concurrent_tasks: int = 64,
+    ) -> None:
+        if heartbeat_interval <= 0:
+            raise ValueError(f"heartbeat_interval must be > 0, got {heartbeat_interval}")
+        if stream_format not in ("bare", "wrapped"):
+            raise ValueError(f"stream_format must be 'bare' or 'wrapped', got {stream_format!r}")
+        self.api_key = api_key
+        self.secrets: dict[str, str] = dict(secrets or {})
+        """Secret values by name; apps see only those they declared."""
+        self.integrations: set[str] = set(integrations)
+        """Providers counted as connected for `requires_integrations`."""
+        self.heartbeat_interval = heartbeat_interval
+        self.snapshot_interval = snapshot_interval
+        self.faults = Faults()
+        """Fault injection (off until armed); see `Faults`."""
+        self.apps = AppRegistry()
+        """The registered apps."""
+        self.tasks = TaskStore(clock=Clock(), stream_format=stream_format)
+        """Every task, with its streams (also handy for assertions in tests)."""
+        self._runner = Runner(self.tasks, max_concurrent_tasks=max_concurrent_tasks)
+        self.task_service = TaskService(
+            store=self.tasks,
+            apps=self.apps,
+            runner=self._runner,
+            secrets=self.secrets,
+            integrations=self.integrations,
+        )
+        if builtins:
+            for app in builtin_apps():
+                self.apps.add(app)
+
+    @property
+    def stream_format(self) -> StreamFormat:
+        """How task streams write updates (`"bare"` or `"wrapped"`); settable."""
+        return self.tasks.stream_format
+
+    @stream_format.setter
+    def stream_format(self, value: StreamFormat) -> None:
+        self.tasks.stream_format = value
+
+    # -- apps -----------------------------------------------------------------------------
+
+    def app(
+        self,
+        ref: str,
+        *,
+        input: Any = None,
+        setup: Any = None,
+        requires_secrets: Collection[str] = (),
+        requires_integrations: Collection[IntegrationRequirement] = (),
+        version: str = "v1",
+        description: str = "",
+    ) -> Callable[[AppT], AppT]:
+        """Register the decorated function or class as the app `ref` (`namespace/name`).
+
+        A function is called as `fn(ctx, input)`; a class is instantiated once per worker,
+        `setup(self, ctx)` runs first, then methods `(self, ctx, input)` are its functions.
+        Sync code runs in a thread of its own, `async def` on the emulator's task loop.
+
+        Args:
+            ref: `namespace/name`; runs may add any `@version`.
+            input: Model (or any type pydantic validates) for the input; defaults to the
+                annotation of the `input` parameter; none means raw JSON.
+            setup: Model for the run request's `setup`, passed as `ctx.setup`.
+            requires_secrets: Secret names that must be in `secrets`, else runs get 412.
+            requires_integrations: Integrations that must be connected, else 412.
+            version: The version id reported as the task's `app_version_id`.
+            description: Free text.
+
+        Raises:
+            TypeError: the function's signature cannot be used as an app.
+        """
+
+        def register(target: AppT) -> AppT:
+            self.register(
+                ref,
+                target,
+                input=input,
+                setup=setup,
+                requires_secrets=requires_secrets,
+                requires_integrations=requires_integrations,
+                version=version,
+                description=description,
+            )
+            return target
+
+        return register
+
+    def register(
+        self, ref: str, target: Callable[..., Any] | type, **options: Any
+    ) -> RegisteredApp:
+        """Register `target` as the app `ref`; the options are those of `app()`."""
+        app = RegisteredApp(ref, target, **options)
+        self.apps.add(app)
+        return app
+
+    # -- serving --------------------------------------------------------------------------
+
+    def asgi_app(self) -> Starlette:
+        """A Starlette app serving this emulator (every call builds a new one on the same state)."""
+        return Starlette(
+            routes=task_routes(self),
+            middleware=[
+                Middleware(CORSMiddleware),
+                Middleware(FaultsMiddleware, faults=self.faults),
+                Middleware(AuthMiddleware, api_key=lambda: self.api_key),
+            ],
+            exception_handlers={
+                ApiError: _on_api_error,
+                HTTPException: _on_http_error,
+                Exception: _on_unexpected_error,
+            },
+        )
+
+    # -- inspecting -----------------------------------------------------------------------
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        """A copy of the task as clients would get it.
+
+        Raises:
+            KeyError: no such task.
+        """
+        task = self.tasks.snapshot(task_id)
+        if task is None:
+            raise KeyError(task_id)
+        return task
+
+    def wait_for_task(self, task_id: str, *, timeout: float | None = 10.0) -> dict[str, Any]:
+        """Block until the task has ended; its final state.
+
+        Raises:
+            KeyError: no such task (or it was deleted).
+            TimeoutError: it did not end within `timeout` seconds.
+        """
+        task = self.tasks.wait(task_id, _ended, timeout)
+        if task is None:
+            raise KeyError(task_id)
+        return task
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Cancel running tasks, end open streams and stop the task loop.
+
+        The emulator can still be used afterwards; the loop starts again on the next run.
+        """
+        self._runner.close()
+        self.tasks.close_streams()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _ended(task: Mapping[str, Any]) -> bool:
+    return task["status"] in (10, 11, 12, 13)
+
+
+async def _on_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return problem_response(exc, request.headers)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        error = ApiError(404, "not_found", f"no such endpoint: {request.method} {request.url.path}")
+    elif exc.status_code == 405:
+        error = ApiError(
+            405,
+            "method_not_allowed",
+            f"{request.method} is not allowed on {request.url.path}",
+            headers=exc.headers,
+        )
+    else:
+        error = ApiError(exc.status_code, "invalid_request", exc.detail, headers=exc.headers)
+    return problem_response(error, request.headers)
+
+
+async def _on_unexpected_error(request: Request, exc: Exception) -> Response:
+    error = ApiError(500, "internal_error", f"emulator bug: {type(exc).__name__}: {exc}")
+    return problem_response(error, request.headers)

@@ -1,0 +1,216 @@
+"""Running tasks: a background event loop of the emulator's own, and each task's life.
+
+Tasks run on a loop in a daemon thread, not on the loop serving HTTP: the emulator is then
+the same whether it is served by uvicorn, by an in-process transport, or by both, and an app
+that misbehaves cannot stall requests. Async apps run on that loop; sync apps run in a daemon
+thread each, so an app stuck in a blocking call never keeps the interpreter from exiting.
+
+A task moves received → queued → dispatched → preparing → (setting_up, for a new worker of a
+class app) → running → completed | failed | cancelled, with a timestamped event per step.
+A cancel stops an async app at its next `await` and abandons a sync app's thread (it sees
+`ctx.cancelled` and should return); either way the task ends `cancelled` at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+import typing
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import anyio
+from anyio.from_thread import BlockingPortal
+
+from inferencesh.local._apps import AppContext, RegisteredApp, TaskCancelled, Worker
+from inferencesh.local._json import to_json_value
+from inferencesh.local._state import LogType, TaskRecord, TaskStore
+from inferencesh.models.task import TaskStatus
+
+__all__ = ["Job", "Runner"]
+
+T = TypeVar("T")
+ENGINE_ID = "eng_local"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Job:
+    """Everything needed to run one task, checked and validated by the run request."""
+
+    record: TaskRecord
+    app: RegisteredApp
+    function: str
+    input: Any
+    setup: Any
+    setup_key: str
+    secrets: dict[str, str]
+
+
+class Runner:
+    """The task loop; started on the first task, stopped by `close()` (restartable)."""
+
+    def __init__(self, store: TaskStore, *, max_concurrent_tasks: int) -> None:
+        self._store = store
+        self._max = max_concurrent_tasks
+        self._lock = threading.Lock()
+        self._portal: BlockingPortal | None = None
+        self._thread: threading.Thread | None = None
+        self._thread_id: int | None = None
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def submit(self, job: Job) -> None:
+        """Start running `job` in the background."""
+        self._ensure_started().start_task_soon(self._run, job)
+
+    def close(self) -> None:
+        """Cancel what is still running and stop the loop thread."""
+        with self._lock:
+            portal, thread = self._portal, self._thread
+            self._portal = self._thread = None
+        if portal is None or thread is None or threading.get_ident() == self._thread_id:
+            return
+        try:
+            portal.call(portal.stop, True)
+        except RuntimeError:
+            pass  # already stopped
+        thread.join(timeout=5)
+
+    def _ensure_started(self) -> BlockingPortal:
+        with self._lock:
+            if self._portal is not None:
+                return self._portal
+            ready = threading.Event()
+            box: list[BlockingPortal | BaseException] = []
+            thread = threading.Thread(
+                target=self._thread_main,
+                args=(ready, box),
+                name="inferencesh-emulator-tasks",
+                daemon=True,
+            )
+            thread.start()
+            ready.wait()
+            result = box[0]
+            if isinstance(result, BaseException):
+                raise RuntimeError("the emulator's task loop did not start") from result
+            self._portal, self._thread = result, thread
+            return result
+
+    def _thread_main(self, ready: threading.Event, box: list[Any]) -> None:
+        try:
+            anyio.run(self._main, ready, box)
+        except BaseException as exc:  # reported to the thread that waits for the start
+            if not ready.is_set():
+                box.append(exc)
+                ready.set()
+
+    async def _main(self, ready: threading.Event, box: list[Any]) -> None:
+        async with BlockingPortal() as portal:
+            self._limiter = anyio.CapacityLimiter(self._max)
+            self._thread_id = threading.get_ident()
+            box.append(portal)
+            ready.set()
+            await portal.sleep_until_stopped()
+
+    def _on_loop(self, fn: Callable[[], object]) -> None:
+        """Call `fn` on the task loop from any thread (a no-op once the loop stopped)."""
+        if threading.get_ident() == self._thread_id:
+            fn()
+            return
+        portal = self._portal
+        if portal is None:
+            return
+        try:
+            portal.call(fn)
+        except RuntimeError:
+            pass  # the loop stopped: nobody waits any more
+
+    # -- one task -------------------------------------------------------------------------
+
+    async def _run(self, job: Job) -> None:
+        record, store, app = job.record, self._store, job.app
+        task_id: str = record.dto["id"]
+        worker: Worker | None = None
+        failure: Exception | None = None
+        try:
+            with anyio.CancelScope() as scope:
+                # Armed before the flag is read, so a cancel arriving at any moment is seen.
+                record.interrupt = lambda: self._on_loop(scope.cancel)
+                if record.cancel_requested.is_set():
+                    scope.cancel()
+                try:
+                    store.transition(task_id, TaskStatus.QUEUED)
+                    assert self._limiter is not None
+                    async with self._limiter:
+                        store.transition(task_id, TaskStatus.DISPATCHED, engine_id=ENGINE_ID)
+                        worker = w = app.acquire(job.setup_key)
+                        store.transition(task_id, TaskStatus.PREPARING, worker_id=w.id)
+                        ctx = AppContext(
+                            store=store,
+                            record=record,
+                            app=app.ref,
+                            function=job.function,
+                            setup=job.setup,
+                            secrets=job.secrets,
+                        )
+                        if app.needs_setup and not w.ready:
+                            store.transition(task_id, TaskStatus.SETTING_UP)
+                            ctx._log_type = LogType.SETUP  # pyright: ignore[reportPrivateUsage]
+                            await self._invoke(app.setup_is_async, lambda: app.set_up(w, ctx), w)
+                            w.ready = True
+                            ctx._log_type = LogType.RUN  # pyright: ignore[reportPrivateUsage]
+                        store.transition(task_id, TaskStatus.RUNNING)
+                        spec = app.functions[job.function]
+                        result = await self._invoke(
+                            spec.is_async, lambda: app.call(w, job.function, ctx, job.input), w
+                        )
+                        output = to_json_value(result)
+                        if not record.cancel_requested.is_set():
+                            store.transition(task_id, TaskStatus.COMPLETED, output=output)
+                            app.release(w)
+                            return
+                except TaskCancelled:
+                    pass
+                except Exception as exc:
+                    failure = exc
+            if failure is not None and not record.cancel_requested.is_set():
+                self._fail(task_id, failure)
+                if worker is not None and (worker.ready or not app.needs_setup):
+                    app.release(worker)  # a failed run leaves its worker warm; a failed setup not
+        finally:
+            record.interrupt = None
+            # Cancelled (or the loop is stopping): the worker may still be busy in its thread,
+            # so it is not reused.
+            store.transition(task_id, TaskStatus.CANCELLED)
+
+    def _fail(self, task_id: str, exc: Exception) -> None:
+        trace = "".join(traceback.format_exception(exc)).rstrip()
+        self._store.log(task_id, trace, LogType.RUN)
+        self._store.transition(task_id, TaskStatus.FAILED, error=str(exc) or type(exc).__name__)
+
+    async def _invoke(self, is_async: bool, call: Callable[[], Any], worker: Worker) -> Any:
+        if is_async:
+            return await typing.cast(Awaitable[Any], call())
+        return await self._in_thread(call, f"inferencesh-app-{worker.id}")
+
+    async def _in_thread(self, fn: Callable[[], T], name: str) -> T:
+        """Run `fn` in a daemon thread; a cancel abandons the thread."""
+        done = anyio.Event()
+        box: list[tuple[bool, Any]] = []
+
+        def target() -> None:
+            try:
+                box.append((True, fn()))
+            except BaseException as exc:  # handed to the awaiting task
+                box.append((False, exc))
+            finally:
+                self._on_loop(done.set)
+
+        threading.Thread(target=target, name=name, daemon=True).start()
+        await done.wait()
+        ok, value = box[0]
+        if ok:
+            return value
+        raise value

@@ -1,0 +1,296 @@
+"""The emulator's tasks: the store, their updates, and who is following them.
+
+Every task is a plain JSON dict shaped like the API's TaskDTO. It changes only through
+`TaskStore` methods, under one lock, and each change is encoded once and published to the
+task's stream subscribers while the lock is held, so every stream sees the changes in the
+order they happened. Lists in a task (`events`, `logs`) only grow and their entries never
+change, so a snapshot is a shallow copy.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
+
+from inferencesh.local._ids import Clock, new_id
+from inferencesh.local._json import dumps
+from inferencesh.local._streams import StreamItem, Subscription, Topic
+from inferencesh.models.task import TaskStatus
+
+__all__ = ["LogType", "StreamFormat", "TaskRecord", "TaskStore"]
+
+StreamFormat = Literal["bare", "wrapped"]
+
+USER_ID = "usr_local"
+TEAM_ID = "team_local"
+
+
+class LogType:
+    """`TaskLog.log_type` values."""
+
+    BUILD = 0
+    RUN = 1
+    SERVE = 2
+    SETUP = 3
+    TASK = 4
+
+
+class TaskRecord:
+    """A task plus what the emulator keeps beside it."""
+
+    __slots__ = ("cancel_requested", "dto", "interrupt", "seq", "topic", "delta_seq")
+
+    def __init__(self, dto: dict[str, Any], seq: int) -> None:
+        self.dto = dto
+        self.seq = seq
+        self.topic = Topic()
+        self.delta_seq = 0
+        self.cancel_requested = threading.Event()
+        """Set once a cancel was asked for; apps read it as `ctx.cancelled`."""
+        self.interrupt: Callable[[], None] | None = None
+        """Set by the runner: stops the app's run when a cancel arrives."""
+
+    @property
+    def status(self) -> TaskStatus:
+        """The current status."""
+        return TaskStatus(self.dto["status"])
+
+    def snapshot(self) -> dict[str, Any]:
+        """A copy that later changes do not touch."""
+        return {**self.dto, "events": list(self.dto["events"]), "logs": list(self.dto["logs"])}
+
+
+class TaskStore:
+    """All tasks of one emulator (thread-safe)."""
+
+    def __init__(self, *, clock: Clock, stream_format: StreamFormat = "bare") -> None:
+        self.clock = clock
+        self.stream_format: StreamFormat = stream_format
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._tasks: dict[str, TaskRecord] = {}
+        self._seq = 0
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get(self, task_id: str) -> TaskRecord | None:
+        """The record of `task_id`, if it exists."""
+        with self._lock:
+            return self._tasks.get(task_id)
+
+    def snapshot(self, task_id: str) -> dict[str, Any] | None:
+        """A copy of the task, or None if there is no such task."""
+        with self._lock:
+            record = self._tasks.get(task_id)
+            return None if record is None else record.snapshot()
+
+    def snapshots(self) -> list[dict[str, Any]]:
+        """Copies of every task, oldest first."""
+        with self._lock:
+            return [r.snapshot() for r in self._tasks.values()]
+
+    def wait(
+        self, task_id: str, predicate: Callable[[dict[str, Any]], bool], timeout: float | None
+    ) -> dict[str, Any] | None:
+        """Block until the task satisfies `predicate` (or is gone); its snapshot, or None.
+
+        Raises:
+            TimeoutError: `timeout` seconds passed first.
+        """
+        with self._changed:
+
+            def ready() -> bool:
+                record = self._tasks.get(task_id)
+                return record is None or predicate(record.dto)
+
+            if not self._changed.wait_for(ready, timeout):
+                raise TimeoutError(f"task {task_id} did not get there within {timeout} s")
+            return self.snapshot(task_id)
+
+    # -- creating and deleting ------------------------------------------------------------
+
+    def create(self, fields: dict[str, Any]) -> TaskRecord:
+        """A new task in status `received`, with `fields` (app, input, ...) on top."""
+        task_id = new_id("tsk")
+        now = self.clock.now_iso()
+        dto: dict[str, Any] = {
+            "id": task_id,
+            "short_id": task_id.removeprefix("tsk_")[:8],
+            "created_at": now,
+            "updated_at": now,
+            "user_id": USER_ID,
+            "team_id": TEAM_ID,
+            "visibility": "private",
+            "user_public_key": "",
+            "engine_public_key": "",
+            "is_featured": False,
+            "status": int(TaskStatus.RECEIVED),
+            "function": "run",
+            "infra": "cloud",
+            "workers": [],
+            "setup": {},
+            "input": {},
+            "output": None,
+            "rating": "safe",
+            "events": [self._event(task_id, TaskStatus.RECEIVED, now)],
+            "logs": [],
+            "usage_events": [],
+            **fields,
+        }
+        with self._lock:
+            self._seq += 1
+            record = TaskRecord(dto, self._seq)
+            self._tasks[task_id] = record
+            self._changed.notify_all()
+        return record
+
+    def request_cancel(self, task_id: str) -> Literal["missing", "ended", "cancelling"]:
+        """Ask to cancel: flag the task and move it to `cancelling` (the runner ends it).
+
+        Returns what happened: no such task, it had already ended, or it is cancelling. The
+        caller then calls `record.interrupt`, outside the lock.
+        """
+        with self._lock:
+            record = self._tasks.get(task_id)
+            if record is None:
+                return "missing"
+            if record.status.is_terminal:
+                return "ended"
+            record.cancel_requested.set()
+            if record.status is not TaskStatus.CANCELLING:
+                self.transition(task_id, TaskStatus.CANCELLING)
+            return "cancelling"
+
+    def delete(self, task_id: str) -> bool:
+        """Forget the task and end its streams; False if there was no such task."""
+        with self._lock:
+            record = self._tasks.pop(task_id, None)
+            self._changed.notify_all()
+        if record is None:
+            return False
+        record.topic.close()
+        return True
+
+    # -- changing -------------------------------------------------------------------------
+
+    def transition(self, task_id: str, status: TaskStatus, **fields: Any) -> bool:
+        """Move the task to `status` (plus `fields`); False if it is gone or already ended.
+
+        A terminal status is the last update its streams send.
+        """
+        with self._lock:
+            record = self._tasks.get(task_id)
+            if record is None or record.status.is_terminal:
+                return False
+            now = self.clock.now_iso()
+            dto = record.dto
+            dto["status"] = int(status)
+            dto["updated_at"] = now
+            dto["events"].append(self._event(task_id, status, now))
+            dto.update(fields)
+            self._publish(record, ["status", "updated_at", "events", *fields], status.is_terminal)
+            return True
+
+    def log(self, task_id: str, text: str, log_type: int = LogType.RUN) -> bool:
+        """Append a log entry; False if the task is gone or ended."""
+        with self._lock:
+            record = self._live(task_id)
+            if record is None:
+                return False
+            now = self.clock.now_iso()
+            record.dto["logs"].append(
+                {
+                    "id": new_id("tlg"),
+                    "created_at": now,
+                    "updated_at": now,
+                    "task_id": task_id,
+                    "log_type": log_type,
+                    "content": text,
+                }
+            )
+            record.dto["updated_at"] = now
+            self._publish(record, ["logs", "updated_at"], False)
+            return True
+
+    def progress(self, task_id: str, fraction: float, message: str | None) -> bool:
+        """Record progress in [0, 1] (and what the app is doing); False if gone or ended."""
+        with self._lock:
+            record = self._live(task_id)
+            if record is None:
+                return False
+            record.dto["progress"] = min(1.0, max(0.0, float(fraction)))
+            changed = ["progress", "updated_at"]
+            if message is not None:
+                record.dto["progress_message"] = message
+                changed.insert(1, "progress_message")
+            record.dto["updated_at"] = self.clock.now_iso()
+            self._publish(record, changed, False)
+            return True
+
+    def delta(self, task_id: str, delta: dict[str, Any]) -> bool:
+        """Send a token delta to the task's streams (not stored); False if gone or ended."""
+        with self._lock:
+            record = self._live(task_id)
+            if record is None:
+                return False
+            record.delta_seq += 1
+            payload = {"event": "delta", "data": {"delta": delta, "seq": record.delta_seq}}
+            record.topic.publish(StreamItem(dumps(payload)))
+            return True
+
+    # -- streaming ------------------------------------------------------------------------
+
+    def open_stream(self, task_id: str) -> tuple[StreamItem, Subscription | None] | None:
+        """The snapshot line and a subscription to what follows it (None once ended).
+
+        Taken under the lock, so the subscriber misses no update and sees none twice.
+        """
+        with self._lock:
+            record = self._tasks.get(task_id)
+            if record is None:
+                return None
+            terminal = record.status.is_terminal
+            first = StreamItem(dumps(record.dto), final=terminal)
+            return first, None if terminal else record.topic.subscribe()
+
+    def snapshot_item(self, task_id: str) -> StreamItem | None:
+        """The task as one stream line (re-sent on long silences); None if it is gone."""
+        with self._lock:
+            record = self._tasks.get(task_id)
+            if record is None:
+                return None
+            return StreamItem(dumps(record.dto), final=record.status.is_terminal)
+
+    def close_streams(self) -> None:
+        """End every open stream (the server is shutting down)."""
+        with self._lock:
+            records = list(self._tasks.values())
+        for record in records:
+            record.topic.end_streams()
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _live(self, task_id: str) -> TaskRecord | None:
+        record = self._tasks.get(task_id)
+        if record is None or record.status.is_terminal:
+            return None
+        return record
+
+    def _publish(self, record: TaskRecord, fields: Iterable[str], final: bool) -> None:
+        if self.stream_format == "wrapped":
+            line = dumps({"data": record.dto, "fields": list(dict.fromkeys(fields))})
+        else:
+            line = dumps(record.dto)
+        record.topic.publish(StreamItem(line, final=final))
+        self._changed.notify_all()
+
+    @staticmethod
+    def _event(task_id: str, status: TaskStatus, at: str) -> dict[str, Any]:
+        return {
+            "id": new_id("tev"),
+            "created_at": at,
+            "event_time": at,
+            "task_id": task_id,
+            "status": int(status),
+        }

@@ -1,0 +1,291 @@
+"""Live streams of any resource: pub/sub of encoded lines, and the NDJSON response.
+
+Producers publish on any thread (a sync app's worker thread, the task runner's loop, a request
+handler); each `Subscription` buffers what it was sent and is drained by one stream response.
+Publishing never waits on an event loop: it appends under a lock and notifies a condition, and
+the response waits for that condition in a worker thread. So no event loop can ever block on
+another, whatever mix of threads and loops the emulator is hosted in.
+
+`EventStream` is the response: it writes the resource's snapshot first, then one line per
+published item, each in its own chunk as it happens; `{"type":"heartbeat"}` after each quiet
+`heartbeat_interval`; the snapshot again after a longer quiet spell (a client that reads only
+heartbeats for 30 s gives up); and it ends after an item marked `final`. Task streams and,
+later, chat streams are both built on it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+import anyio
+import anyio.to_thread
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+__all__ = ["HEARTBEAT", "EventStream", "StreamCut", "StreamItem", "Subscription", "Topic"]
+
+HEARTBEAT = b'{"type":"heartbeat"}'
+NDJSON_TYPE = "application/x-ndjson"
+SSE_TYPE = "text/event-stream"
+_MAX_WAIT = 3600.0  # threading waits overflow on infinite timeouts
+
+
+@dataclass(frozen=True, slots=True)
+class StreamItem:
+    """One line to send (a JSON document, no newline)."""
+
+    line: bytes
+    final: bool = False
+    """End the stream after this line (for a task: its terminal update)."""
+
+
+deliberate_cut: ContextVar[bool] = ContextVar("deliberate_cut", default=False)
+"""Set in the request's context when a stream is broken on purpose, so the server runner can
+keep uvicorn from logging the incomplete response as an error."""
+
+_CLOSED = StreamItem(b"", final=True)
+"""Pushed when a topic closes: ends the stream without writing anything."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamCut:
+    """A fault to inject: stop after `after` lines (heartbeats not counted)."""
+
+    after: int
+    abort: bool = True
+    """Break the connection (no end of the chunked body) instead of ending it cleanly."""
+
+
+class Subscription:
+    """What one stream receives from a topic, buffered until the stream writes it."""
+
+    def __init__(self, topic: Topic | None = None) -> None:
+        self._topic = topic
+        self._cond = threading.Condition()
+        self._items: deque[StreamItem] = deque()
+        self._closed = False
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    def push(self, item: StreamItem) -> None:
+        """Queue `item` (from any thread; never blocks on an event loop)."""
+        with self._cond:
+            if not self._closed:
+                self._items.append(item)
+                self._cond.notify_all()
+
+    def close(self) -> None:
+        """Stop receiving; wakes a waiting `next_batch`."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if self._topic is not None:
+            self._topic.unsubscribe(self)
+
+    async def next_batch(self, timeout: float) -> list[StreamItem]:
+        """Everything published since the last call, waiting up to `timeout` s for something."""
+        with self._cond:
+            if self._items or self._closed or timeout <= 0:
+                return self._drain()
+        if self._limiter is None:
+            # Our own limiter: a long-lived stream must not use up the shared thread pool.
+            self._limiter = anyio.CapacityLimiter(1)
+        await anyio.to_thread.run_sync(
+            self._wait, timeout, abandon_on_cancel=True, limiter=self._limiter
+        )
+        with self._cond:
+            return self._drain()
+
+    def _wait(self, timeout: float) -> None:
+        with self._cond:
+            if not self._items and not self._closed:
+                self._cond.wait(timeout)
+
+    def _drain(self) -> list[StreamItem]:
+        items = list(self._items)
+        self._items.clear()
+        if self._closed and not items:
+            return [_CLOSED]
+        return items
+
+
+class Topic:
+    """The subscribers of one resource (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subs: list[Subscription] = []
+        self._closed = False
+
+    def subscribe(self) -> Subscription:
+        """A new subscription that receives every item published from now on."""
+        sub = Subscription(self)
+        with self._lock:
+            if self._closed:
+                sub.push(_CLOSED)
+            else:
+                self._subs.append(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        """Forget `sub` (closing the subscription does this)."""
+        with self._lock:
+            if sub in self._subs:
+                self._subs.remove(sub)
+
+    def publish(self, item: StreamItem) -> None:
+        """Send `item` to every current subscriber."""
+        with self._lock:
+            subs = list(self._subs)
+        for sub in subs:
+            sub.push(item)
+
+    def end_streams(self) -> None:
+        """End the streams open now; later subscribers are served as usual."""
+        with self._lock:
+            subs, self._subs = self._subs, []
+        for sub in subs:
+            sub.push(_CLOSED)
+
+    def close(self) -> None:
+        """End every subscriber's stream, now and for later subscribers."""
+        with self._lock:
+            self._closed = True
+            subs, self._subs = self._subs, []
+        for sub in subs:
+            sub.push(_CLOSED)
+
+    @property
+    def subscriber_count(self) -> int:
+        """How many streams follow this topic now."""
+        with self._lock:
+            return len(self._subs)
+
+
+class EventStream(Response):
+    """A streaming response fed by a snapshot and a subscription; see the module docstring.
+
+    Args:
+        first: Lines to write at once (the snapshot). If one is `final`, the stream ends there.
+        subscription: Where later lines come from; None to end after `first`.
+        heartbeat_interval: Seconds of silence before a heartbeat line.
+        snapshot: Makes a fresh snapshot line, re-sent after `snapshot_interval` seconds
+            without any update; returning None ends the stream (the resource is gone).
+        snapshot_interval: See `snapshot`; None never re-sends.
+        sse: Frame lines as server-sent events (`data: ...`) instead of NDJSON.
+        cut: A fault to inject (see `Faults.cut_stream_after`).
+    """
+
+    def __init__(
+        self,
+        *,
+        first: Sequence[StreamItem],
+        subscription: Subscription | None,
+        heartbeat_interval: float,
+        snapshot: Callable[[], StreamItem | None] | None = None,
+        snapshot_interval: float | None = None,
+        sse: bool = False,
+        cut: StreamCut | None = None,
+    ) -> None:
+        # Not Response.__init__: it would add `content-length: 0` for the missing body.
+        self.status_code = 200
+        self.media_type = SSE_TYPE if sse else NDJSON_TYPE
+        self.background = None
+        self.init_headers({"cache-control": "no-cache", "x-accel-buffering": "no"})
+        self._first = list(first)
+        self._sub = subscription
+        self._heartbeat = heartbeat_interval
+        self._snapshot = snapshot
+        self._snapshot_interval = snapshot_interval if snapshot is not None else None
+        self._sse = sse
+        self._cut = cut
+        self._written = 0
+        self._disconnected = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        complete = False
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._watch_disconnect, receive, tg.cancel_scope)
+                try:
+                    complete = await self._pump(send)
+                except OSError:
+                    self._disconnected = True  # the client went away mid-write
+                tg.cancel_scope.cancel()
+        finally:
+            if self._sub is not None:
+                self._sub.close()
+        if self._disconnected:
+            return
+        if not complete:
+            deliberate_cut.set(True)  # ends without the last chunk: the client sees a break
+            return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _watch_disconnect(self, receive: Receive, scope: anyio.CancelScope) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                self._disconnected = True
+                scope.cancel()
+                return
+
+    async def _pump(self, send: Send) -> bool:
+        """Write until the stream should end; False means "break the connection" (a cut)."""
+        if self._cut is not None and self._cut.after <= 0:
+            return not self._cut.abort
+        for item in self._first:
+            done = await self._write_item(send, item)
+            if done is not None:
+                return done
+        sub = self._sub
+        if sub is None:
+            return True
+        last_write = last_data = anyio.current_time()
+        while True:
+            deadline = last_write + self._heartbeat
+            if self._snapshot_interval is not None:
+                deadline = min(deadline, last_data + self._snapshot_interval)
+            wait = min(_MAX_WAIT, max(0.0, deadline - anyio.current_time()))
+            batch = await sub.next_batch(wait)
+            now = anyio.current_time()
+            if not batch:
+                if self._snapshot is not None and self._snapshot_interval is not None:
+                    if now - last_data >= self._snapshot_interval:
+                        item = self._snapshot()
+                        if item is None:
+                            return True
+                        done = await self._write_item(send, item)
+                        if done is not None:
+                            return done
+                        last_write = last_data = now
+                        continue
+                if now - last_write >= self._heartbeat:
+                    await self._write(send, HEARTBEAT, heartbeat=True)
+                    last_write = now
+                continue
+            for item in batch:
+                done = await self._write_item(send, item)
+                if done is not None:
+                    return done
+            last_write = last_data = now
+
+    async def _write_item(self, send: Send, item: StreamItem) -> bool | None:
+        """Write one item; a bool ends the stream (see `_pump`), None goes on."""
+        if item.line:
+            await self._write(send, item.line)
+            self._written += 1
+            if self._cut is not None and self._written >= self._cut.after:
+                return not self._cut.abort
+        return True if item.final else None
+
+    async def _write(self, send: Send, line: bytes, *, heartbeat: bool = False) -> None:
+        if self._sse:
+            body = b": heartbeat\n\n" if heartbeat else b"data: " + line + b"\n\n"
+        else:
+            body = line + b"\n"
+        await send({"type": "http.response.body", "body": body, "more_body": True})
