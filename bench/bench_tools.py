@@ -167,9 +167,7 @@ def report(result: dict[str, Any]) -> str:
             continue
         label = "inferencesh (decoration only)" if c == "inferencesh-decorate" else c
         cold_cell = f"{cold[c]:,.0f} | {cold[c] / cold['floor']:.2f}×" if c in cold else "– | –"
-        lines.append(
-            f"| {label} | {cold_cell} | {warm[c]:,.1f} | {warm[c] / warm['floor']:.3f}× |"
-        )
+        lines.append(f"| {label} | {cold_cell} | {warm[c]:,.1f} | {warm[c] / warm['floor']:.3f}× |")
     if result["skipped"]:
         lines.append(f"\nnot installed, skipped: {', '.join(result['skipped'])}")
     return "\n".join(lines)

@@ -17,16 +17,16 @@ import pathlib
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, NotRequired, Optional
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 from inferencesh.tools import ToolContext, tool
 
 
-class Color(str, enum.Enum):
+class Color(str, enum.Enum):  # noqa: UP042 -- the classic spelling must work too
     RED = "red"
     GREEN = "green"
 
@@ -113,7 +113,9 @@ def basics(city: str, days: int = 3, metric: bool = True, ratio: float = 0.5) ->
 def literal_mixed(x: Literal[1, "a", True], y: Literal["fast", "slow"] = "fast") -> None: ...
 
 
-def enums(c: Color, lvl: Level = Level.LOW, c2: Color = Color.RED, s: Shade = Shade.DARK) -> None: ...
+def enums(
+    c: Color, lvl: Level = Level.LOW, c2: Color = Color.RED, s: Shade = Shade.DARK
+) -> None: ...
 
 
 def nullable(a: int | None, b: int = None, c: Optional[str] = None) -> None: ...  # type: ignore[assignment]  # noqa: UP045
@@ -178,7 +180,7 @@ def fields(
 ) -> None: ...
 
 
-def anything(a, b: Any, c: object = None, d=5) -> None: ...  # type: ignore[no-untyped-def]  # noqa: ANN001
+def anything(a, b: Any, c: object = None, d=5) -> None: ...  # type: ignore[no-untyped-def]
 
 
 def recursive(tree: Node) -> None: ...
@@ -193,7 +195,7 @@ def reserved_names(
     copy: bool,
     model_config: str,
     validate: str,
-    dict: str,  # noqa: A002
+    dict: str,
     _cursor: str = "",
 ) -> None: ...
 
@@ -252,7 +254,12 @@ CASES: list[tuple[Callable[..., Any], dict[str, Any]]] = [
             {
                 "c": {"enum": ["red", "green"], "title": "Color", "type": "string"},
                 "lvl": {"enum": [1, 2], "title": "Level", "type": "integer", "default": 1},
-                "c2": {"enum": ["red", "green"], "title": "Color", "type": "string", "default": "red"},
+                "c2": {
+                    "enum": ["red", "green"],
+                    "title": "Color",
+                    "type": "string",
+                    "default": "red",
+                },
                 "s": {"enum": ["dark"], "title": "Shade", "type": "string", "default": "dark"},
             },
             ["c"],
@@ -548,7 +555,9 @@ def test_bound_method_drops_self() -> None:
             return key.upper()
 
     t = tool(Store().get)
-    assert t.parameters_schema == root({"key": {"type": "string", "description": "The key."}}, ["key"])
+    assert t.parameters_schema == root(
+        {"key": {"type": "string", "description": "The key."}}, ["key"]
+    )
     assert t.invoke({"key": "a"}).output == "A"
 
 
@@ -587,7 +596,10 @@ def test_ref_with_description_sibling_is_inlined() -> None:
     schema = tool(f).parameters_schema
     assert schema is not None
     assert "$defs" not in schema
-    assert schema["properties"]["o"]["properties"]["addr"] == {**ADDRESS, "description": "Home address"}
+    assert schema["properties"]["o"]["properties"]["addr"] == {
+        **ADDRESS,
+        "description": "Home address",
+    }
 
 
 def test_schema_is_built_once_and_cached() -> None:

@@ -7,6 +7,7 @@ docstring are left for first use.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import sys
@@ -175,9 +176,10 @@ def _default_name(fn: Any) -> str:
 
 def _doc(fn: Any) -> str | None:
     target = doc_target(fn)
-    if inspect.isfunction(target):
-        return target.__doc__
-    return type(fn).__doc__ if not inspect.isroutine(fn) else getattr(fn, "__doc__", None)
+    doc: str | None = getattr(target, "__doc__", None)
+    if not doc and not inspect.isroutine(fn) and not isinstance(fn, functools.partial):
+        doc = type(fn).__doc__  # a callable object: its class describes it
+    return doc
 
 
 def _unaccepted(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, Literal, ParamSpec, TypeVar, cast
 
@@ -136,8 +135,6 @@ class FunctionTool(Tool, Generic[P, R]):
                 from anyio import to_thread  # imported here: not needed by sync users
 
                 value = await to_thread.run_sync(functools.partial(self._fn, *call[0], **call[1]))
-            if inspect.isawaitable(value):
-                value = await value
         except ToolError as exc:
             return error_result(str(exc))
         return ToolResult(output=result_text(value, self.name))

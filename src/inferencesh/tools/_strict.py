@@ -63,7 +63,8 @@ def _object(node: JSONObject, path: str, problems: list[str], *, root: bool) -> 
     props = as_dict(node.get("properties"))
     if node.get("type") != "object" and props is None:
         return out
-    if not props and not root and "additionalProperties" not in node:
+    extra = node.get("additionalProperties")
+    if not props and not root and extra is not False and as_dict(extra) is None:
         problems.append(
             f"{where}: an object without named properties is not allowed in strict mode;"
             f" {_FREE_FORM}"

@@ -232,7 +232,9 @@ def _adapter_problem(ann: Any) -> str | None:
 
 
 def _show(ann: Any) -> str:
-    return ann.__qualname__ if isinstance(ann, type) else repr(ann).replace("typing.", "")
+    if isinstance(ann, type):
+        return ann.__qualname__
+    return repr(ann).replace("collections.abc.", "").replace("typing.", "")
 
 
 def _first_line(exc: BaseException) -> str:
