@@ -43,13 +43,14 @@ class HTTP:
 
     def send(self, call: ApiRequest, *, stream: bool = False) -> httpx2.Response:
         """Send `call`, retrying as `RetryPolicy` allows; return a 2xx response or raise."""
-        policy = RetryPolicy(max_retries=call.max_retries)
+        policy: RetryPolicy | None = None  # made on the first failure: most calls never need it
         attempt = 0
         while True:
             attempt += 1
             try:
                 response = self.client.send(call.request, stream=stream)
             except httpx2.TransportError as exc:
+                policy = policy or RetryPolicy(max_retries=call.max_retries)
                 delay = policy.delay_after_error(attempt, exc, idempotent=call.idempotent)
                 if delay is None:
                     raise translate_transport_error(exc, call.request) from exc
@@ -58,6 +59,7 @@ class HTTP:
                 continue
             if response.is_success:
                 return response
+            policy = policy or RetryPolicy(max_retries=call.max_retries)
             delay = policy.delay_after_response(attempt, response, idempotent=call.idempotent)
             try:
                 response.read()
