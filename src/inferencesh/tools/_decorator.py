@@ -135,6 +135,7 @@ def _function_tool(
         parameters = Parameters(sig.params, doc=_doc(fn), strict=strict)
     else:
         parameters, found = parameters_from(params, strict=strict, localns=localns)
+        parameters.fallback_doc(_doc(fn))  # the handler's docstring still describes the tool
         problems += found
         problems += _unaccepted(fn, parameters, sig.call_order)
     if problems:

@@ -63,6 +63,11 @@ class Parameters:
         self._base = schema
         self._schema: JSONObject | None = None
 
+    def fallback_doc(self, doc: str | None) -> None:
+        """Use `doc` for descriptions if the source had no docstring of its own."""
+        if self._doc is None:
+            self._doc = doc
+
     @property
     def doc(self) -> ParsedDoc:
         """The parsed docstring (parsed once, on first use)."""
