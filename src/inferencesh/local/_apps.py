@@ -174,8 +174,12 @@ class RegisteredApp:
         requires_integrations: Collection[IntegrationRequirement] = (),
         version: str = "v1",
         description: str = "",
+        wait_for_stream: float = 0.0,
     ) -> None:
         parse_ref(ref)  # validates the shape
+        if wait_for_stream < 0:
+            raise ValueError(f"wait_for_stream must be >= 0, got {wait_for_stream}")
+        self.wait_for_stream = wait_for_stream
         self.ref = ref
         self.target = target
         self.version = version

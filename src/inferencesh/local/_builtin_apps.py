@@ -178,7 +178,7 @@ def builtin_apps() -> list[RegisteredApp]:
         RegisteredApp("infsh/slow", slow),
         RegisteredApp("infsh/fail", fail),
         RegisteredApp("infsh/draw-image", draw_image),
-        RegisteredApp("infsh/llm-echo", llm_echo),
+        RegisteredApp("infsh/llm-echo", llm_echo, wait_for_stream=1.0),
         RegisteredApp("infsh/needs-secret", needs_secret, requires_secrets=("OPENAI_API_KEY",)),
         RegisteredApp(
             "infsh/needs-integration",

@@ -131,6 +131,7 @@ class Emulator:
         requires_integrations: Collection[IntegrationRequirement] = (),
         version: str = "v1",
         description: str = "",
+        wait_for_stream: float = 0.0,
     ) -> Callable[[AppT], AppT]:
         """Register the decorated function or class as the app `ref` (`namespace/name`).
 
@@ -147,6 +148,10 @@ class Emulator:
             requires_integrations: Integrations that must be connected, else 412.
             version: The version id reported as the task's `app_version_id`.
             description: Free text.
+            wait_for_stream: Seconds a new task of this app waits in `queued` for a client
+                to open its stream (it starts as soon as one does). Clients open the stream
+                after the run request returns, so an app streaming deltas (`ctx.delta`)
+                should set this, or fast runs finish before anyone sees a delta.
 
         Raises:
             TypeError: the function's signature cannot be used as an app.
@@ -162,6 +167,7 @@ class Emulator:
                 requires_integrations=requires_integrations,
                 version=version,
                 description=description,
+                wait_for_stream=wait_for_stream,
             )
             return target
 

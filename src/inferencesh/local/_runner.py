@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anyio
+import anyio.to_thread
 from anyio.from_thread import BlockingPortal
 
 from inferencesh.local._apps import AppContext, RegisteredApp, TaskCancelled, Worker
@@ -142,6 +143,12 @@ class Runner:
                     scope.cancel()
                 try:
                     store.transition(task_id, TaskStatus.QUEUED)
+                    if app.wait_for_stream and not record.streamed.is_set():
+                        # Clients open the stream after the run request returns; without this
+                        # a fast streaming app would be done before they could see a delta.
+                        await anyio.to_thread.run_sync(
+                            record.streamed.wait, app.wait_for_stream, abandon_on_cancel=True
+                        )
                     assert self._limiter is not None
                     async with self._limiter:
                         store.transition(task_id, TaskStatus.DISPATCHED, engine_id=ENGINE_ID)

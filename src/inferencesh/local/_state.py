@@ -39,7 +39,7 @@ class LogType:
 class TaskRecord:
     """A task plus what the emulator keeps beside it."""
 
-    __slots__ = ("cancel_requested", "dto", "interrupt", "seq", "topic", "delta_seq")
+    __slots__ = ("cancel_requested", "delta_seq", "dto", "interrupt", "seq", "streamed", "topic")
 
     def __init__(self, dto: dict[str, Any], seq: int) -> None:
         self.dto = dto
@@ -50,6 +50,8 @@ class TaskRecord:
         """Set once a cancel was asked for; apps read it as `ctx.cancelled`."""
         self.interrupt: Callable[[], None] | None = None
         """Set by the runner: stops the app's run when a cancel arrives."""
+        self.streamed = threading.Event()
+        """Set when a stream first follows the task (see `wait_for_stream` of apps)."""
 
     @property
     def status(self) -> TaskStatus:
@@ -252,7 +254,11 @@ class TaskStore:
                 return None
             terminal = record.status.is_terminal
             first = StreamItem(dumps(record.dto), final=terminal)
-            return first, None if terminal else record.topic.subscribe()
+            if terminal:
+                return first, None
+            subscription = record.topic.subscribe()
+            record.streamed.set()
+            return first, subscription
 
     def snapshot_item(self, task_id: str) -> StreamItem | None:
         """The task as one stream line (re-sent on long silences); None if it is gone."""
