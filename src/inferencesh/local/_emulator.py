@@ -96,11 +96,13 @@ class Emulator:
         """Fault injection (off until armed); see `Faults`."""
         self.apps = AppRegistry()
         """The registered apps."""
-        self.tasks = TaskStore(clock=Clock(), stream_format=stream_format)
-        """Every task, with its streams (also handy for assertions in tests)."""
-        self._runner = Runner(self.tasks, max_concurrent_tasks=max_concurrent_tasks)
+        self.clock = Clock()
+        """The emulator's clock; `clock.advance(seconds)` moves it forward (for expiries)."""
+        self.task_store = TaskStore(clock=self.clock, stream_format=stream_format)
+        """Every task, with its streams."""
+        self._runner = Runner(self.task_store, max_concurrent_tasks=max_concurrent_tasks)
         self.task_service = TaskService(
-            store=self.tasks,
+            store=self.task_store,
             apps=self.apps,
             runner=self._runner,
             secrets=self.secrets,
@@ -113,11 +115,11 @@ class Emulator:
     @property
     def stream_format(self) -> StreamFormat:
         """How task streams write updates (`"bare"` or `"wrapped"`); settable."""
-        return self.tasks.stream_format
+        return self.task_store.stream_format
 
     @stream_format.setter
     def stream_format(self, value: StreamFormat) -> None:
-        self.tasks.stream_format = value
+        self.task_store.stream_format = value
 
     # -- apps -----------------------------------------------------------------------------
 
@@ -201,13 +203,17 @@ class Emulator:
 
     # -- inspecting -----------------------------------------------------------------------
 
+    def tasks(self) -> list[dict[str, Any]]:
+        """Copies of every task, oldest first (as `GET /tasks/{id}` would show them)."""
+        return self.task_store.snapshots()
+
     def task(self, task_id: str) -> dict[str, Any]:
         """A copy of the task as clients would get it.
 
         Raises:
             KeyError: no such task.
         """
-        task = self.tasks.snapshot(task_id)
+        task = self.task_store.snapshot(task_id)
         if task is None:
             raise KeyError(task_id)
         return task
@@ -219,7 +225,7 @@ class Emulator:
             KeyError: no such task (or it was deleted).
             TimeoutError: it did not end within `timeout` seconds.
         """
-        task = self.tasks.wait(task_id, _ended, timeout)
+        task = self.task_store.wait(task_id, _ended, timeout)
         if task is None:
             raise KeyError(task_id)
         return task
@@ -232,7 +238,7 @@ class Emulator:
         The emulator can still be used afterwards; the loop starts again on the next run.
         """
         self._runner.close()
-        self.tasks.close_streams()
+        self.task_store.close_streams()
 
     def __enter__(self) -> Self:
         return self

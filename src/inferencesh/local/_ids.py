@@ -25,11 +25,19 @@ class Clock:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last = datetime.min.replace(tzinfo=UTC)
+        self._offset = timedelta()
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward, e.g. to make an idle timeout elapse in a test."""
+        if seconds < 0:
+            raise ValueError(f"the clock only moves forward, got {seconds}")
+        with self._lock:
+            self._offset += timedelta(seconds=seconds)
 
     def now(self) -> datetime:
         """The current time, at least one microsecond after the previous reading."""
         with self._lock:
-            now = datetime.now(UTC)
+            now = datetime.now(UTC) + self._offset
             if now <= self._last:
                 now = self._last + timedelta(microseconds=1)
             self._last = now

@@ -48,7 +48,7 @@ def task_routes(emu: Emulator) -> list[BaseRoute]:
 
     async def stream(request: Request) -> Response:
         task_id = _task_id(request)
-        opened = emu.tasks.open_stream(task_id)
+        opened = emu.task_store.open_stream(task_id)
         if opened is None:
             raise ApiError(404, "not_found", f"task {task_id} not found")
         first, subscription = opened
@@ -57,7 +57,7 @@ def task_routes(emu: Emulator) -> list[BaseRoute]:
             first=[first],
             subscription=subscription,
             heartbeat_interval=emu.heartbeat_interval,
-            snapshot=lambda: emu.tasks.snapshot_item(task_id),
+            snapshot=lambda: emu.task_store.snapshot_item(task_id),
             snapshot_interval=emu.snapshot_interval,
             sse="text/event-stream" in accept and "ndjson" not in accept,
             cut=emu.faults.take_cut(),

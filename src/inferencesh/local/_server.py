@@ -85,16 +85,21 @@ class RunningServer:
         return self.base_url + path
 
     def client(self, **kwargs: Any) -> Inference:
-        """A sync client of this server (`inference(api_key=..., base_url=..., **kwargs)`)."""
+        """A sync client of this server: `inference(base_url=..., api_key=..., **kwargs)`.
+
+        `kwargs` may override the key (say, a wrong one) and set any client option.
+        """
         from inferencesh import inference
 
-        return inference(api_key=self.api_key, base_url=self.base_url, **kwargs)
+        kwargs.setdefault("api_key", self.api_key)
+        return inference(base_url=self.base_url, **kwargs)
 
     def async_client(self, **kwargs: Any) -> AsyncInference:
         """An async client of this server (`async_inference(...)`)."""
         from inferencesh import async_inference
 
-        return async_inference(api_key=self.api_key, base_url=self.base_url, **kwargs)
+        kwargs.setdefault("api_key", self.api_key)
+        return async_inference(base_url=self.base_url, **kwargs)
 
     def __repr__(self) -> str:
         return f"RunningServer({self.base_url!r})"
@@ -158,7 +163,7 @@ def running(
             raise RuntimeError(f"the emulator server did not start on {_url(host, sock)}")
         yield RunningServer(emu, _url(host, sock))
     finally:
-        emu.tasks.close_streams()  # open streams would hold up the shutdown
+        emu.task_store.close_streams()  # open streams would hold up the shutdown
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
