@@ -16,6 +16,7 @@ hit something it did not expect.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -237,6 +238,10 @@ class FlowRunner:
     base_url: str
     api_key: str
     installed: Installed
+
+    def against(self, server: Any) -> FlowRunner:
+        """The same SDK pointed at another running emulator."""
+        return dataclasses.replace(self, base_url=server.base_url, api_key=server.api_key)
 
     def __call__(self, flow: str, *, timeout: float = FLOW_TIMEOUT) -> dict[str, Any]:
         """Run `flow`; the flow's own `result` when it succeeded, else fail the test."""

@@ -36,6 +36,13 @@ def conformance_server() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
+def conformance_server_wrapped() -> Iterator[Any]:
+    """An emulator whose task streams send `{"data": task, "fields": [...]}` lines."""
+    with running(Emulator(api_key=CONFORMANCE_KEY, stream_format="wrapped")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def official_js(conformance_server: Any) -> FlowRunner:
     """Runs `js/flows.mjs` with node and the pinned `@inferencesh/sdk` bundle."""
     installed = _INSTALLS["official JS SDK"] = install_js()

@@ -64,6 +64,24 @@ def test_stream_updates(official_js: FlowRunner) -> None:
     assert result["partial"] == []
 
 
+def test_stream_updates_wrapped(official_js: FlowRunner, conformance_server_wrapped: Any) -> None:
+    """`{"data": task, "fields": [...]}` lines go to `onPartialUpdate`, merged into the task.
+
+    The snapshot sent on connect is a bare task (nothing "changed" in it), so `onUpdate` sees
+    exactly that one line.
+    """
+    result = official_js.against(conformance_server_wrapped)("stream-updates")
+    task, partial = result["task"], result["partial"]
+    assert task["status"] == COMPLETED
+    assert task["output"] == {"steps": 3}
+    assert len(result["updates"]) == 1
+    assert result["updates"][0]["status"] not in TERMINAL
+    assert_progression([u["status"] for u in result["updates"] + partial], COMPLETED)
+    assert all(isinstance(u["fields"], list) for u in partial)
+    assert "status" in partial[-1]["fields"]
+    assert partial[-1]["output"] == {"steps": 3}
+
+
 def test_polling_mode(official_js: FlowRunner) -> None:
     result = official_js("polling")
     task, updates = result["task"], result["updates"]

@@ -7,7 +7,9 @@ emulator is what gets fixed (see docs/conformance.md).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,10 +25,9 @@ STRIPPED = {"id", "created_at", "updated_at", "input", "output", "logs", "status
 
 
 def pinned_version() -> str:
-    for line in Path(PY_PINS[0]).read_text().splitlines():
-        if line.startswith("inferencesh=="):
-            return line.split("==", 1)[1].strip()
-    raise AssertionError("inferencesh is not pinned")
+    pin = re.search(r"^inferencesh(\[[^]]*\])?==(\S+)", Path(PY_PINS[0]).read_text(), re.M)
+    assert pin, "inferencesh is not pinned"
+    return pin.group(2)
 
 
 def assert_progression(statuses: list[int], last: int) -> None:
@@ -45,8 +46,9 @@ def test_flows_use_the_pinned_official_package(official_py: FlowRunner) -> None:
     assert Path(report["sdk"]["file"]).is_relative_to(official_py.installed.path)
 
 
-def test_run_and_wait(official_py: FlowRunner) -> None:
-    task = official_py("run-and-wait")["task"]
+@pytest.mark.parametrize("flow", ["run-and-wait", "async-run-and-wait"])
+def test_run_and_wait(official_py: FlowRunner, flow: str) -> None:
+    task = official_py(flow)["task"]
     assert task["status"] == COMPLETED
     assert task["output"] == HELLO
     assert task["id"]
@@ -70,8 +72,19 @@ def test_wait_false_then_poll(official_py: FlowRunner) -> None:
     assert_progression(result["seen"], COMPLETED)
 
 
-def test_stream_updates(official_py: FlowRunner) -> None:
-    updates = official_py("stream-updates")["updates"]
+@pytest.mark.parametrize("flow", ["stream-updates", "async-stream-updates"])
+def test_stream_updates(official_py: FlowRunner, flow: str) -> None:
+    check_stream_updates(official_py(flow)["updates"])
+
+
+def test_stream_updates_wrapped(official_py: FlowRunner, conformance_server_wrapped: Any) -> None:
+    """Streams of `{"data": task, "fields": [...]}` lines: the SDK reads the task in `data`."""
+    check_stream_updates(
+        official_py.against(conformance_server_wrapped)("stream-updates")["updates"]
+    )
+
+
+def check_stream_updates(updates: list[dict[str, Any]]) -> None:
     statuses = [u["status"] for u in updates]
     assert_progression(statuses, COMPLETED)
     assert RUNNING in statuses, statuses
@@ -109,6 +122,16 @@ def test_cancel(official_py: FlowRunner) -> None:
     assert waited["error"]["message"].lower() == "task cancelled"
 
 
+def test_async_cancel(official_py: FlowRunner) -> None:
+    result = official_py("async-cancel")
+    assert result["created"]["status"] not in TERMINAL
+    assert result["task"]["id"] == result["created"]["id"]
+    assert result["task"]["status"] == CANCELLED
+    assert result["waited"]["raised"], result["waited"]
+    assert result["waited"]["error"]["type"] == "RuntimeError"
+    assert result["waited"]["error"]["message"].lower() == "task cancelled"
+
+
 def test_cancel_while_streaming(official_py: FlowRunner) -> None:
     result = official_py("cancel-while-streaming")
     outcome = result["outcome"]
@@ -119,8 +142,9 @@ def test_cancel_while_streaming(official_py: FlowRunner) -> None:
     assert RUNNING in statuses and all(s not in TERMINAL for s in statuses), statuses
 
 
-def test_deltas(official_py: FlowRunner) -> None:
-    updates = official_py("deltas")["updates"]
+@pytest.mark.parametrize("flow", ["deltas", "async-deltas"])
+def test_deltas(official_py: FlowRunner, flow: str) -> None:
+    updates = official_py(flow)["updates"]
     partial = [u for u in updates if u["delta"]]
     assert partial, updates
     # Each synthetic update carries the response accumulated so far, growing to the whole text.
@@ -134,8 +158,9 @@ def test_deltas(official_py: FlowRunner) -> None:
     assert final["output"]["usage"]["total_tokens"] > 0
 
 
-def test_requirements_error(official_py: FlowRunner) -> None:
-    result = official_py("requirements-412")
+@pytest.mark.parametrize("flow", ["requirements-412", "async-requirements-412"])
+def test_requirements_error(official_py: FlowRunner, flow: str) -> None:
+    result = official_py(flow)
     assert result["raised"], result
     error = result["error"]
     assert error["type"] == "RequirementsNotMetError"

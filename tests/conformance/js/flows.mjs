@@ -28,7 +28,7 @@ const TEMPLATE = {
   app: "infsh/text-templating",
   input: { template: "Hello {1}!", strings: ["World"] },
 };
-const SLOW = { app: "infsh/slow", input: { steps: 3, interval: 0.05 } };
+const SLOW = { app: "infsh/slow", input: { steps: 3, interval: 0.1 } };
 // Long enough never to finish by itself within a test; cancelling ends it.
 const LONG = { app: "infsh/slow", input: { steps: 600, interval: 0.1 } };
 const LLM = { app: "infsh/llm-echo", input: { text: "Hello there, world!" } };

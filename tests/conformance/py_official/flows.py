@@ -7,17 +7,19 @@ like this project):
 
 Prints one JSON line: {"flow", "ok": true, "result"} or {"flow", "ok": false, "error"}. A flow
 returns what the test asserts on; an error it expects (a 412, a cancelled task) is caught by the
-flow and described in its result. To add a flow, decorate a function with `@flow("name")`.
+flow and described in its result. To add a flow, decorate a function with `@flow("name")` (it
+gets the sync client) or `@async_flow("name")` (it gets the async client).
 """
 
 from __future__ import annotations
 
+import asyncio  # noqa: TID251 -- the official SDK runs on asyncio (aiohttp); no anyio here
 import dataclasses
 import json
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import inferencesh
@@ -25,6 +27,7 @@ from inferencesh import (
     APIError,
     RequirementsNotMetError,
     TaskStatus,
+    async_inference,
     inference,
     is_terminal_status,
     parse_status,
@@ -34,7 +37,7 @@ TEMPLATE = {
     "app": "infsh/text-templating",
     "input": {"template": "Hello {1}!", "strings": ["World"]},
 }
-SLOW = {"app": "infsh/slow", "input": {"steps": 3, "interval": 0.05}}
+SLOW = {"app": "infsh/slow", "input": {"steps": 3, "interval": 0.1}}
 # Long enough never to finish by itself within a test; cancelling ends it.
 LONG = {"app": "infsh/slow", "input": {"steps": 600, "interval": 0.1}}
 FAIL = {"app": "infsh/fail", "input": {"message": "boom from the conformance suite"}}
@@ -42,12 +45,27 @@ LLM = {"app": "infsh/llm-echo", "input": {"text": "Hello there, world!"}}
 DEADLINE = 30.0
 POLL = 0.025
 
-FLOWS: dict[str, Callable[[Any], dict[str, Any]]] = {}
+Flow = Callable[[Any], dict[str, Any]]
+AsyncFlow = Callable[[Any], Awaitable[dict[str, Any]]]
+FLOWS: dict[str, Flow] = {}
+ASYNC_FLOWS: dict[str, AsyncFlow] = {}
 
 
-def flow(name: str) -> Callable[[Callable[[Any], dict[str, Any]]], Callable[[Any], dict[str, Any]]]:
-    def register(fn: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+def flow(name: str) -> Callable[[Flow], Flow]:
+    """Register a flow that gets the sync client, `inference(...)`."""
+
+    def register(fn: Flow) -> Flow:
         FLOWS[name] = fn
+        return fn
+
+    return register
+
+
+def async_flow(name: str) -> Callable[[AsyncFlow], AsyncFlow]:
+    """Register a flow that gets the async client, `async_inference(...)` (aiohttp)."""
+
+    def register(fn: AsyncFlow) -> AsyncFlow:
+        ASYNC_FLOWS[name] = fn
         return fn
 
     return register
@@ -205,13 +223,64 @@ def not_found(client: Any) -> dict[str, Any]:
     return raised(lambda: client.tasks.get("no-such-task"))
 
 
+async def araised(call: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+    """`raised` for a coroutine function."""
+    try:
+        value = await call()
+    except Exception as exc:
+        return {"raised": True, "error": describe_error(exc)}
+    return {"raised": False, "value": value}
+
+
+@async_flow("async-run-and-wait")
+async def async_run_and_wait(client: Any) -> dict[str, Any]:
+    """The async client's `tasks.run` waits by default, following the task's stream."""
+    return {"task": brief(await client.tasks.run(TEMPLATE))}
+
+
+@async_flow("async-stream-updates")
+async def async_stream_updates(client: Any) -> dict[str, Any]:
+    """`async for update in await client.tasks.run(params, stream=True)`, as the README shows."""
+    return {"updates": [brief(u) async for u in await client.tasks.run(SLOW, stream=True)]}
+
+
+@async_flow("async-deltas")
+async def async_deltas(client: Any) -> dict[str, Any]:
+    """Deltas through the async client's stream."""
+    return {"updates": [brief(u) async for u in await client.tasks.run(LLM, stream=True)]}
+
+
+@async_flow("async-cancel")
+async def async_cancel(client: Any) -> dict[str, Any]:
+    """`wait=False`, `tasks.cancel`, then `wait_for_completion` raises and `get` shows it."""
+    created = await client.tasks.run(LONG, wait=False)
+    await client.tasks.cancel(created["id"])
+    waited = await araised(lambda: client.tasks.wait_for_completion(created["id"]))
+    task = (await client.tasks.get(created["id"])).data
+    return {"created": brief(created), "waited": waited, "task": brief(task)}
+
+
+@async_flow("async-requirements-412")
+async def async_requirements_412(client: Any) -> dict[str, Any]:
+    """The async client maps the 412 as the sync one does."""
+    return await araised(lambda: client.tasks.run({"app": "infsh/needs-secret", "input": {}}))
+
+
+def run_flow(name: str, base_url: str, api_key: str) -> dict[str, Any]:
+    if name in ASYNC_FLOWS:
+        client = async_inference(api_key=api_key, base_url=base_url)
+        return asyncio.run(ASYNC_FLOWS[name](client))
+    if name in FLOWS:
+        return FLOWS[name](inference(api_key=api_key, base_url=base_url))
+    raise LookupError(f"no flow named {name!r}")
+
+
 def main(argv: list[str]) -> int:
     base_url, api_key, name = argv
     sdk = {"version": inferencesh.__version__, "file": inferencesh.__file__}
     report: dict[str, Any] = {"flow": name, "sdk": sdk}
     try:
-        client = inference(api_key=api_key, base_url=base_url)
-        report.update(ok=True, result=FLOWS[name](client))
+        report.update(ok=True, result=run_flow(name, base_url, api_key))
     except Exception as exc:
         report.update(ok=False, error={**describe_error(exc), "traceback": traceback.format_exc()})
     sys.stdout.write(json.dumps(report, default=repr) + "\n")
