@@ -176,3 +176,13 @@ def test_malformed_sections_do_not_break_the_tool() -> None:
 def test_empty_entries_are_skipped() -> None:
     doc = "Summary.\n\n:param x:\n:param y: Why.\n"
     assert parse_docstring(doc) == ParsedDoc("Summary.", {"y": "Why."})
+
+
+def test_args_first_unindented_until_the_next_section() -> None:
+    doc = "Args:\nx: The x.\n\ny: The y.\nReturns:\n    Nothing."
+    assert parse_docstring(doc) == ParsedDoc(None, {"x": "The x.", "y": "The y."})
+
+
+def test_first_entry_of_a_name_wins() -> None:
+    doc = "Summary.\n\nArgs:\n    x: First.\n    x: Second.\n"
+    assert parse_docstring(doc) == ParsedDoc("Summary.", {"x": "First."})

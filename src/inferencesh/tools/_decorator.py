@@ -169,10 +169,9 @@ def _defined_in_class(fn: Any) -> bool:
 
 
 def _default_name(fn: Any) -> str:
-    target = doc_target(fn)
-    if inspect.isfunction(target) or inspect.ismethod(target):
-        return target.__name__
-    return getattr(fn, "__name__", type(fn).__name__)
+    if inspect.isroutine(fn) or isinstance(fn, functools.partial):
+        return getattr(doc_target(fn), "__name__", "")
+    return getattr(fn, "__name__", type(fn).__name__)  # a callable object: its class name
 
 
 def _doc(fn: Any) -> str | None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any, TypeAlias, cast, get_type_hints
+from typing import Any, NotRequired, Required, TypeAlias, cast, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel
-from typing_extensions import is_typeddict
+from typing_extensions import ReadOnly, is_typeddict
 
 from ..errors import ToolDefinitionError
 from ._builders import Param, render_params
@@ -156,13 +156,15 @@ def _from_typeddict(td: type, strict: bool) -> tuple[Parameters, list[str]]:
         hints = get_type_hints(td, include_extras=True)
     except Exception as exc:
         return Parameters(()), [f"cannot resolve the annotations of {td.__qualname__}: {exc}"]
-    required: frozenset[str] = getattr(td, "__required_keys__", frozenset())
+    required_keys: frozenset[str] = getattr(td, "__required_keys__", frozenset())
     params: list[ParamInfo] = []
     problems: list[str] = []
     for name, hint in hints.items():
-        info = split_annotation(
-            name, _strip_required(hint), OMIT if name not in required else NO_DEFAULT
-        )
+        # Under PEP 563 the class cannot see `NotRequired` in its string annotations, so
+        # `__required_keys__` is wrong there; the resolved hint still carries the marker.
+        marker = get_origin(hint)
+        required = marker is Required or (marker is not NotRequired and name in required_keys)
+        info = split_annotation(name, _strip_required(hint), NO_DEFAULT if required else OMIT)
         problem = annotation_problem(info.annotation)
         if problem is not None:
             problems.append(f"key {name!r}: {problem}")
@@ -171,10 +173,6 @@ def _from_typeddict(td: type, strict: bool) -> tuple[Parameters, list[str]]:
 
 
 def _strip_required(hint: Any) -> Any:
-    from typing import NotRequired, Required, get_args, get_origin
-
-    from typing_extensions import ReadOnly
-
     while get_origin(hint) in (Required, NotRequired, ReadOnly):
         hint = get_args(hint)[0]
     return hint

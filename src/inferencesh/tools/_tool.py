@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, Self, TypeAlias
 
@@ -30,7 +31,7 @@ def check_name(name: object, what: str = "tool name") -> str | None:
     )
 
 
-class Tool:
+class Tool(ABC):
     """Base of every tool kind: a name, a description and the wire entry the server reads.
 
     Instances are immutable in practice: `with_options()` returns a changed copy (that is how
@@ -124,9 +125,9 @@ class Tool:
         out[self.kind] = self._config()
         return out
 
+    @abstractmethod
     def _config(self) -> JSONObject:
         """The kind-specific config object (the value under the `type` key)."""
-        raise NotImplementedError
 
     def _input_schema(self) -> JSONObject:
         schema = self.parameters_schema

@@ -128,7 +128,7 @@ class TypeEntry:
     def problem(self) -> str | None:
         """Why this annotation cannot be a tool parameter, or None (checked once)."""
         if self._problem is False:
-            self._problem = _find_problem(self.annotation, set())
+            self._problem = _find_problem(self.annotation)
         return self._problem  # pyright: ignore[reportReturnType]
 
     def schema(self) -> JSONObject:
@@ -172,7 +172,7 @@ def annotation_problem(annotation: Any) -> str | None:
     return type_entry(annotation).problem
 
 
-def _find_problem(ann: Any, seen: set[int]) -> str | None:
+def _find_problem(ann: Any) -> str | None:
     try:
         if ann in _OK_LEAVES:
             return None
@@ -183,14 +183,12 @@ def _find_problem(ann: Any, seen: set[int]) -> str | None:
         return f"the forward reference {name!r} cannot be resolved; define or import it first"
     if isinstance(ann, TypeVar):
         return None
-    if id(ann) in seen:  # recursive alias or dataclass: its other parts are checked already
-        return None
     origin = get_origin(ann)
     args = get_args(ann)
     if origin is Annotated or origin in _WRAPPERS:
-        return _find_problem(args[0], seen)
+        return _find_problem(args[0])
     if origin is Union or origin is types.UnionType:
-        return next((p for a in args if (p := _find_problem(a, seen))), None)
+        return next((p for a in args if (p := _find_problem(a))), None)
     if origin is Literal:
         bad = [v for v in args if not isinstance(v, _LITERAL_VALUE_TYPES)]
         return f"Literal values must be JSON scalars, not {bad[0]!r}" if bad else None
@@ -199,12 +197,11 @@ def _find_problem(ann: Any, seen: set[int]) -> str | None:
     if origin is type or ann is type:
         return f"{_show(ann)} has no JSON schema; accept a str or Literal name instead"
     if origin is not None and origin in _CONTAINERS:
-        return next((p for a in args if a is not ... and (p := _find_problem(a, seen))), None)
+        return next((p for a in args if a is not ... and (p := _find_problem(a))), None)
     if isinstance(ann, NewType):
-        return _find_problem(ann.__supertype__, seen)
+        return _find_problem(ann.__supertype__)
     if isinstance(ann, TypeAliasType | getattr(types, "TypeAliasType", TypeAliasType)):
-        seen.add(id(ann))
-        return _find_problem(ann.__value__, seen)
+        return _adapter_problem(ann)  # may be recursive and lazily evaluated: ask pydantic
     if isinstance(ann, type):
         if issubclass(ann, BaseModel):
             return _model_problem(ann)
