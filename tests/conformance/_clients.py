@@ -243,6 +243,10 @@ class FlowRunner:
         """The same SDK pointed at another running emulator."""
         return dataclasses.replace(self, base_url=server.base_url, api_key=server.api_key)
 
+    def with_key(self, api_key: str) -> FlowRunner:
+        """The same SDK sending another API key."""
+        return dataclasses.replace(self, api_key=api_key)
+
     def __call__(self, flow: str, *, timeout: float = FLOW_TIMEOUT) -> dict[str, Any]:
         """Run `flow`; the flow's own `result` when it succeeded, else fail the test."""
         report = self.report(flow, timeout=timeout)

@@ -164,3 +164,12 @@ def test_not_found(official_js: FlowRunner) -> None:
     assert error["statusCode"] == 404
     assert error["message"].startswith("HTTP 404: ")
     assert "no-such-task" in error["responseBody"] or "not found" in error["message"].lower()
+
+
+def test_wrong_api_key(official_js: FlowRunner) -> None:
+    report = official_js.with_key("sk-not-the-key").report("run-and-wait")
+    assert not report["ok"], report
+    error = report["error"]
+    assert error["name"] == "InferenceError" and error["isInferenceError"]
+    assert error["statusCode"] == 401
+    assert error["message"].startswith("HTTP 401: ")

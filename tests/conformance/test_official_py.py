@@ -187,3 +187,28 @@ def test_not_found(official_py: FlowRunner) -> None:
     assert error["status_code"] == 404
     assert error["code"] == "not_found"
     assert error["message"].startswith("HTTP 404: ")
+
+
+def test_wrong_api_key(official_py: FlowRunner) -> None:
+    report = official_py.with_key("sk-not-the-key").report("run-and-wait")
+    assert not report["ok"], report
+    error = report["error"]
+    assert error["type"] == "APIError"
+    assert error["status_code"] == 401
+    assert error["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize("abort", [True, False], ids=["broken", "ended-early"])
+def test_recovers_from_a_cut_stream(
+    official_py: FlowRunner, conformance_server: Any, abort: bool
+) -> None:
+    """The SDK reconnects (or reconciles with a GET) when a task stream stops before the end."""
+    faults = conformance_server.emulator.faults
+    faults.cut_stream_after(1, abort=abort)
+    try:
+        result = official_py("wait-for-completion")
+    finally:
+        faults.reset()
+    assert result["task"]["id"] == result["created"]["id"]
+    assert result["task"]["status"] == COMPLETED
+    assert result["task"]["output"] == {"steps": 3}

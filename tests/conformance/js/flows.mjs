@@ -32,6 +32,8 @@ const SLOW = { app: "infsh/slow", input: { steps: 3, interval: 0.1 } };
 // Long enough never to finish by itself within a test; cancelling ends it.
 const LONG = { app: "infsh/slow", input: { steps: 600, interval: 0.1 } };
 const LLM = { app: "infsh/llm-echo", input: { text: "Hello there, world!" } };
+// The version the official SDKs' own integration tests pin (the emulator reports it too).
+const PINNED = "53bk0yzk";
 const DEADLINE_MS = 30_000;
 const POLL_MS = 25;
 
@@ -89,7 +91,8 @@ async function rejection(promise) {
 const FLOWS = {
   /** `client.run` waits (streaming by default) and resolves with the completed task. */
   async "run-and-wait"() {
-    const task = await client.run(TEMPLATE);
+    // `namespace/name@version`, the pinned form the SDK's docs ask for.
+    const task = await client.run({ ...TEMPLATE, app: `${TEMPLATE.app}@${PINNED}` });
     return { task: brief(task), parsedStatus: parseStatus(task.status) };
   },
 

@@ -42,6 +42,8 @@ SLOW = {"app": "infsh/slow", "input": {"steps": 3, "interval": 0.1}}
 LONG = {"app": "infsh/slow", "input": {"steps": 600, "interval": 0.1}}
 FAIL = {"app": "infsh/fail", "input": {"message": "boom from the conformance suite"}}
 LLM = {"app": "infsh/llm-echo", "input": {"text": "Hello there, world!"}}
+# The version the official SDKs' own integration tests pin (the emulator reports it too).
+PINNED = "53bk0yzk"
 DEADLINE = 30.0
 POLL = 0.025
 
@@ -123,7 +125,8 @@ def raised(call: Callable[[], Any]) -> dict[str, Any]:
 @flow("run-and-wait")
 def run_and_wait(client: Any) -> dict[str, Any]:
     """`tasks.run` waits by default (it follows the task's stream) and returns the result."""
-    result = client.tasks.run(TEMPLATE)
+    # `namespace/name@version`, the pinned form the SDK's docs ask for; `infra` as the README.
+    result = client.tasks.run({**TEMPLATE, "app": f"{TEMPLATE['app']}@{PINNED}", "infra": "cloud"})
     return {"task": brief(result)}
 
 
