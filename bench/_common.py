@@ -96,6 +96,11 @@ def machine() -> str:
     )
 
 
+def load() -> str:
+    """The 1/5/15-minute load averages: other work on the machine shows up here."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A Markdown table (it reads well in a terminal too)."""
     cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]

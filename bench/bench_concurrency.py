@@ -37,6 +37,7 @@ from _common import (
     BENCH,
     WARMUP_CALLS,
     _result,
+    load,
     machine,
     maxrss_kib,
     median,
@@ -241,7 +242,7 @@ def main() -> None:
     names = args.only.split(",") if args.only else CLIENTS
     levels = [int(x) for x in args.levels.split(",")]
     results: dict[tuple[str, int], list[Result]] = {(n, c): [] for n in names for c in levels}
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; load average before: {load()}")
     print(
         f"server answers GET /tasks/{{id}} after {args.delay_ms:g} ms; {args.seconds:g} s per "
         f"run; {args.rounds} rounds; one client process at a time"
@@ -261,25 +262,36 @@ def main() -> None:
 
     med = {k: median([x["rps"] for x in v]) for k, v in results.items()}
     rss = {k: median([x["rss_growth_mib"] for x in v]) for k, v in results.items()}
+
+    def ratio(name: str, ref: str, c: int) -> float:
+        """Median over rounds of the ratio within a round (see bench_stream.py)."""
+        pairs = zip(results[name, c], results[ref, c], strict=True)
+        return median([a["rps"] / b["rps"] for a, b in pairs])
+
     top = max(levels)
-    headers = ["client", *[f"C={c}" for c in levels]]
-    headers += [f"vs {FLOOR} (C={c})" for c in levels if FLOOR in names]
-    headers += [f"vs {GOAL} (C={c})" for c in levels if GOAL in names]
-    headers.append(f"RSS growth C={top}")
-    rows: list[list[Any]] = []
-    for name in names:
-        row: list[Any] = [name, *[f"{med[name, c]:,.0f}" for c in levels]]
-        if FLOOR in names:
-            row += [f"{med[name, c] / med[FLOOR, c]:.2f}x" for c in levels]
-        if GOAL in names:
-            row += [f"{med[name, c] / med[GOAL, c]:.2f}x" for c in levels]
-        row.append(f"{rss[name, top]:.1f} MiB")
-        rows.append(row)
     print()
+    print(f"load average after the run: {load()}")
+    headers = ["client", *[f"C={c}" for c in levels], f"RSS growth C={top}"]
+    rows: list[list[Any]] = [
+        [name, *[f"{med[name, c]:,.0f}" for c in levels], f"{rss[name, top]:.1f} MiB"]
+        for name in names
+    ]
+    print("requests/s, medians:")
     print(table(headers, rows))
+    for ref in (FLOOR, GOAL):
+        if ref not in names:
+            continue
+        print(f"\nvs {ref} (median over rounds of the per-round ratio):")
+        print(
+            table(
+                ["client", *[f"C={c}" for c in levels]],
+                [[n, *[f"{ratio(n, ref, c):.2f}x" for c in levels]] for n in names],
+            )
+        )
     if GOAL in names:
+        print()
         for ours in (n for n in names if n.startswith("ours-")):
-            misses = [c for c in levels if med[ours, c] < med[GOAL, c]]
+            misses = [c for c in levels if ratio(ours, GOAL, c) < 1.0]
             verdict = "met at every C" if not misses else f"NOT met at C={misses}"
             print(f"goal (>= {GOAL}) {ours}: {verdict}")
 

@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from _common import BENCH, machine, median, official_python, run_worker, server, table
+from _common import BENCH, load, machine, median, official_python, run_worker, server, table
 
 KEY = "bench-key"
 WARMUP = "s1000"
@@ -270,7 +270,7 @@ def main() -> None:
 
     names = args.only.split(",") if args.only else CLIENTS
     rates: dict[str, list[float]] = {n: [] for n in names}
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; load average before: {load()}")
     print(
         f"stream: {args.lines:,} lines + 1 terminal, one chunk per line; "
         f"{args.rounds} rounds, one client at a time"
@@ -286,22 +286,38 @@ def main() -> None:
                 print(f"  round {r + 1}: {name:<20} {rate:>10,.0f} updates/s", flush=True)
 
     med = {n: median(v) for n, v in rates.items()}
-    rows = []
-    for name in names:
-        row: list[object] = [
+
+    def ratio(name: str, ref: str) -> float:
+        """The median over rounds of the ratio within a round (runs of a round are close in
+        time, so this cancels slow drift and other load better than a ratio of medians)."""
+        return median([a / b for a, b in zip(rates[name], rates[ref], strict=True)])
+
+    def show(name: str, ref: str) -> str:
+        return f"{ratio(name, ref):.2f}x" if ref in rates else "-"
+
+    rows = [
+        [
             name,
             f"{med[name]:,.0f}",
-            f"{min(rates[name]):,.0f}-{max(rates[name]):,.0f}",
+            f"{max(rates[name]):,.0f}",
+            show(name, FLOOR),
+            show(name, GOAL),
         ]
-        row.append(f"{med[name] / med[FLOOR]:.2f}x" if FLOOR in med else "-")
-        row.append(f"{med[name] / med[GOAL]:.2f}x" if GOAL in med else "-")
-        rows.append(row)
+        for name in names
+    ]
     print()
-    print(table(["client", "updates/s (median)", "range", f"vs {FLOOR}", f"vs {GOAL}"], rows))
+    print(f"load average after the run: {load()}")
+    print(
+        table(
+            ["client", "updates/s median", "best", f"vs {FLOOR}", f"vs {GOAL}"],
+            rows,
+        )
+    )
+    print("(ratios: median over rounds of the per-round ratio)")
     if GOAL in med:
         for ours in (n for n in names if n.startswith("ours-")):
-            verdict = "met" if med[ours] >= med[GOAL] else "NOT met"
-            print(f"goal (>= {GOAL}) {ours}: {verdict}")
+            verdict = "met" if ratio(ours, GOAL) >= 1.0 else "NOT met"
+            print(f"goal (>= {GOAL}) {ours}: {verdict} ({show(ours, GOAL)})")
 
 
 if __name__ == "__main__":
