@@ -133,6 +133,25 @@ def test_deltas(official_js: FlowRunner) -> None:
     assert result["updates"][-1]["status"] == COMPLETED
 
 
+def test_task_management(official_js: FlowRunner) -> None:
+    result = official_js("manage")
+    assert result["id"] in result["listed"]
+    assert {"items", "next_cursor", "has_next"} <= set(result["pageKeys"])
+    assert result["logs"]["task_id"] == result["id"]
+    assert result["logs"]["status"] == COMPLETED
+    assert result["logs"]["contents"] == ["step 1/2", "step 2/2"]
+    assert result["timings"]["task_id"] == result["id"]
+    assert result["timings"]["groups"] > 0
+    assert result["deleted"]["messages"] == []
+    after = result["afterDelete"]
+    assert after["rejected"] and after["error"]["statusCode"] == 404, after
+
+
+def test_legacy_sse_stream(official_js: FlowRunner) -> None:
+    result = official_js("legacy-sse")
+    assert_progression(result["statuses"], COMPLETED)
+
+
 def test_requirements_error(official_js: FlowRunner) -> None:
     result = official_js("requirements-412")
     assert result["rejected"], result

@@ -158,6 +158,14 @@ def test_deltas(official_py: FlowRunner, flow: str) -> None:
     assert final["output"]["usage"]["total_tokens"] > 0
 
 
+def test_delete(official_py: FlowRunner) -> None:
+    after = official_py("delete")["after_delete"]
+    assert after["raised"], after
+    assert after["error"]["type"] == "APIError"
+    assert after["error"]["status_code"] == 404
+    assert after["error"]["code"] == "not_found"
+
+
 @pytest.mark.parametrize("flow", ["requirements-412", "async-requirements-412"])
 def test_requirements_error(official_py: FlowRunner, flow: str) -> None:
     result = official_py(flow)

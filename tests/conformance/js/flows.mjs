@@ -166,6 +166,48 @@ const FLOWS = {
     return { task: brief(task), deltas, updates };
   },
 
+  /** Task management around a finished task: list, logs, timings, delete. */
+  async "manage"() {
+    const task = await client.run({ app: "infsh/slow", input: { steps: 2, interval: 0 } });
+    const { data: page } = await client.tasks.list({ limit: 5 });
+    const { data: logs } = await client.tasks.getLogs(task.id);
+    const { data: timings } = await client.tasks.getTimings(task.id);
+    const deleted = await client.tasks.delete(task.id);
+    const afterDelete = await rejection(client.tasks.get(task.id));
+    return {
+      id: task.id,
+      listed: page.items.map((t) => t.id),
+      pageKeys: Object.keys(page).sort(),
+      logs: { task_id: logs.task_id, status: logs.status, contents: logs.logs.map((l) => l.content) },
+      timings: { task_id: timings.task_id, status: timings.status, groups: timings.groups.length },
+      deleted,
+      afterDelete,
+    };
+  },
+
+  /** The deprecated SSE stream (`tasks.stream(id)`, an EventSource on the same path). */
+  async "legacy-sse"() {
+    const created = await client.run(SLOW, { wait: false });
+    const source = await client.tasks.stream(created.id);
+    const statuses = [];
+    await new Promise((resolve, reject) => {
+      source.onmessage = (message) => {
+        const payload = JSON.parse(message.data);
+        const task = payload.fields ? payload.data : payload;
+        statuses.push(task.status);
+        if (isTerminalStatus(task.status)) {
+          source.close();
+          resolve();
+        }
+      };
+      source.onerror = (event) => {
+        source.close();
+        reject(new Error(`EventSource error: ${event.message ?? event.type}`));
+      };
+    });
+    return { id: created.id, statuses };
+  },
+
   /** A missing secret: HTTP 412 becomes `RequirementsNotMetException` with `errors`. */
   async "requirements-412"() {
     return rejection(client.run({ app: "infsh/needs-secret", input: {} }));

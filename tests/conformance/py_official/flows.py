@@ -208,6 +208,14 @@ def deltas(client: Any) -> dict[str, Any]:
     return {"updates": [brief(update) for update in client.tasks.run(LLM, stream=True)]}
 
 
+@flow("delete")
+def delete(client: Any) -> dict[str, Any]:
+    """`tasks.delete(id)` on a finished task; fetching it afterwards is a 404."""
+    task = client.tasks.run(TEMPLATE)
+    client.tasks.delete(task["id"])
+    return {"id": task["id"], "after_delete": raised(lambda: client.tasks.get(task["id"]))}
+
+
 @flow("requirements-412")
 def requirements_412(client: Any) -> dict[str, Any]:
     """A missing secret: HTTP 412 becomes `RequirementsNotMetError` with `errors`."""
