@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
@@ -23,6 +25,9 @@ from inferencesh.models.task import TaskUpdate
 __all__ = ["AsyncHTTP"]
 
 logger = logging.getLogger("inferencesh")
+
+DRAIN_SECONDS = 1.0
+"""How long to wait for the server to end a task stream after its terminal update."""
 
 
 class AsyncHTTP:
@@ -101,18 +106,23 @@ class AsyncHTTP:
             elif isinstance(action, w.OpenStream):
                 try:
                     response = await self.send(action.request, stream=True)
-                    try:
-                        decoder = NdjsonDecoder()
-                        async for chunk in response.aiter_bytes():
+                    decoder = NdjsonDecoder()
+                    async with body_chunks(response) as chunks:
+                        async for chunk in chunks:
                             for update in watch.on_lines(decoder.feed(chunk)):
                                 yield update
                             if watch.finished:
-                                return
+                                break
                             watch.check_deadline()
+                        if watch.finished:
+                            # The server ends the stream after the terminal update: reading to
+                            # that end returns the connection to the pool for the next request.
+                            with anyio.move_on_after(DRAIN_SECONDS):
+                                async for _ in chunks:
+                                    pass
+                            return
                         for update in watch.on_lines(decoder.flush()):
                             yield update
-                    finally:
-                        await response.aclose()
                     action = watch.on_stream_end()
                 except httpx2.TransportError as exc:
                     action = watch.on_stream_error(exc)
@@ -124,6 +134,32 @@ class AsyncHTTP:
                     yield update
             else:
                 action = watch.on_status(await self.request_object(action.request))
+
+
+@asynccontextmanager
+async def body_chunks(
+    response: httpx2.Response, chunk_size: int | None = None
+) -> AsyncGenerator[AsyncIterator[bytes]]:
+    """A response body's chunks; on leaving, the response is closed and nothing left pending.
+
+    httpx2 reads bodies through nested async generators and, when one is closed early, leaves
+    the innermost to the garbage collector, which trio reports as a ResourceWarning
+    (pydantic/httpx2#1036). So on an early exit the response is closed first and the chunks
+    pulled once more: the closed connection ends every generator from the inside.
+    """
+    chunks = response.aiter_bytes(chunk_size)
+    exhausted = False
+    try:
+        yield chunks
+        exhausted = True
+    finally:
+        with anyio.CancelScope(shield=True):
+            await response.aclose()
+            if not exhausted:
+                with anyio.move_on_after(DRAIN_SECONDS), contextlib.suppress(Exception):
+                    async for _ in chunks:
+                        pass
+            await chunks.aclose()
 
 
 def _describe(call: ApiRequest) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any, cast
 
@@ -13,7 +14,7 @@ import anyio
 import anyio.to_thread
 import httpx2
 
-from inferencesh._async._http import AsyncHTTP
+from inferencesh._async._http import AsyncHTTP, body_chunks
 from inferencesh._protocol import files as api
 from inferencesh._protocol.endpoints import build
 from inferencesh._protocol.envelope import error_from_response, read_data
@@ -114,8 +115,11 @@ class AsyncFiles:
             target = target / ref.name
         partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
         try:
-            async with await anyio.open_file(partial, "wb") as out:
-                async for chunk in self._chunks(ref.uri, on_progress):
+            async with (
+                await anyio.open_file(partial, "wb") as out,
+                aclosing(self._chunks(ref.uri, on_progress)) as chunks,
+            ):
+                async for chunk in chunks:
                     await out.write(chunk)
             await anyio.Path(partial).replace(target)
         finally:
@@ -125,7 +129,8 @@ class AsyncFiles:
     async def read_bytes(self, file: FileRef | str) -> bytes:
         """A whole file in memory (use `download` for large files)."""
         uri = file.uri if isinstance(file, FileRef) else file
-        return b"".join([chunk async for chunk in self._chunks(uri, None)])
+        async with aclosing(self._chunks(uri, None)) as chunks:
+            return b"".join([chunk async for chunk in chunks])
 
     # -- internals ------------------------------------------------------------------------
 
@@ -133,7 +138,9 @@ class AsyncFiles:
         file._files = self  # pyright: ignore[reportPrivateUsage]
         return file
 
-    async def _chunks(self, uri: str, on_progress: ProgressCallback | None) -> AsyncIterator[bytes]:
+    async def _chunks(
+        self, uri: str, on_progress: ProgressCallback | None
+    ) -> AsyncGenerator[bytes]:
         if uri.startswith("data:"):
             data = api.decode_data_uri(uri)
             if on_progress is not None:
@@ -144,11 +151,12 @@ class AsyncFiles:
         try:
             total = _length(response)
             done = 0
-            async for chunk in response.aiter_bytes(api.CHUNK_SIZE):
-                done += len(chunk)
-                if on_progress is not None:
-                    on_progress(done, total)
-                yield chunk
+            async with body_chunks(response, api.CHUNK_SIZE) as chunks:
+                async for chunk in chunks:
+                    done += len(chunk)
+                    if on_progress is not None:
+                        on_progress(done, total)
+                    yield chunk
         except httpx2.TransportError as exc:
             raise translate_transport_error(exc, response.request) from exc
         finally:
@@ -211,7 +219,7 @@ class AsyncFiles:
 
 async def _progress(
     source: api.UploadSource, on_progress: ProgressCallback | None
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes]:
     # Disk reads happen in a worker thread so a slow disk never blocks the event loop.
     chunks = api.read_chunks(source)  # a generator: closed below even if abandoned
     done = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from contextlib import aclosing
 from types import TracebackType
 from typing import Any, Self
 
@@ -192,11 +193,12 @@ class AsyncTasks:
     async def _wait(
         self, watch: TaskWatch, on_update: Callable[[TaskUpdate], object] | None
     ) -> Task:
-        async for update in self._http.follow(watch):
-            if on_update is not None:
-                result = on_update(update)
-                if inspect.isawaitable(result):
-                    await result
+        async with aclosing(self._http.follow(watch)) as updates:
+            async for update in updates:
+                if on_update is not None:
+                    result = on_update(update)
+                    if inspect.isawaitable(result):
+                        await result
         assert watch.last is not None and watch.last.is_terminal  # follow() ends only there
         return self._bind(finished(watch.last.task))
 
