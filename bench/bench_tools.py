@@ -13,8 +13,11 @@ list, Literal; Google docstring) into a JSON schema:
 
 Two scenarios, each reported as the median over repeats:
 
-- cold, 1 tool: a fresh interpreter per sample (imports done, not timed) builds one schema;
-  this includes every one-time cost (e.g. the first TypeAdapter for `str`).
+- 1 tool, fresh process: a fresh interpreter per sample (imports done, not timed) builds
+  one schema; this includes every one-time cost, pydantic's lazy imports included (which
+  importing openai-agents or pydantic-ai already pays, so they look cheap here).
+- 1 tool, pydantic primed: the same, after an unrelated model schema was built untimed, so
+  what is left is the tool's own first-time cost (e.g. the first TypeAdapter for `str`).
 - warm, 1,000 distinct tools: in one process, 1,000 newly created functions per round
   (fresh names and docstrings, so no per-function cache can hit); time per tool.
 
@@ -98,9 +101,18 @@ def available(name: str) -> bool:
     return True
 
 
-def cold_sample(name: str) -> float:
+def cold_sample(name: str, warm_pydantic: bool) -> float:
     """Run in a child interpreter: seconds to build the first schema."""
     build = builder(name)
+    if warm_pydantic:
+        # pydantic imports much of itself lazily on first use; do that outside the timer so
+        # the sample is the tool's own first-time cost.
+        from pydantic import BaseModel, TypeAdapter
+
+        class _Warm(BaseModel):
+            when: float
+
+        TypeAdapter(_Warm).json_schema()
     (fn,) = make_functions(1, "cold")
     gc.collect()
     start = time.perf_counter()
@@ -130,15 +142,17 @@ def run(quick: bool) -> dict[str, Any]:
     cold_repeats, warm_repeats, n = (3, 2, 200) if quick else (9, 7, 1000)
 
     cold: dict[str, list[float]] = {c: [] for c in names}
+    primed: dict[str, list[float]] = {c: [] for c in names}
     for _ in range(cold_repeats):
         for c in names:  # interleaved, so drift hits every contender alike
-            out = subprocess.run(
-                [sys.executable, __file__, "--cold", c],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            cold[c].append(float(out.stdout))
+            for flag, samples in (("--cold", cold), ("--cold-primed", primed)):
+                out = subprocess.run(
+                    [sys.executable, __file__, flag, c],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                samples[c].append(float(out.stdout))
 
     warm: dict[str, list[float]] = {c: [] for c in [*names, "inferencesh-decorate"]}
     for c in warm:  # one untimed round each: imports, first-use caches
@@ -151,23 +165,33 @@ def run(quick: bool) -> dict[str, Any]:
         "n": n,
         "skipped": skipped,
         "cold_us": {c: statistics.median(v) * 1e6 for c, v in cold.items()},
+        "primed_us": {c: statistics.median(v) * 1e6 for c, v in primed.items()},
         "warm_us": {c: statistics.median(v) * 1e6 for c, v in warm.items()},
     }
 
 
 def report(result: dict[str, Any]) -> str:
-    cold, warm = result["cold_us"], result["warm_us"]
+    cold, primed, warm = result["cold_us"], result["primed_us"], result["warm_us"]
+
+    def cell(table: dict[str, float], c: str, fmt: str) -> str:
+        if c not in table:
+            return "– | –"
+        return f"{table[c]:{fmt}} | {table[c] / table['floor']:.2f}×"
+
     lines = [
-        "| contender | cold, 1 tool (µs) | × floor | warm, "
-        f"{result['n']:,} tools (µs/tool) | × floor |",
-        "|---|---:|---:|---:|---:|",
+        "| contender | 1 tool, fresh process (µs) | × floor "
+        "| 1 tool, pydantic primed (µs) | × floor "
+        f"| {result['n']:,} tools (µs/tool) | × floor |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for c in [*CONTENDERS, "inferencesh-decorate"]:
         if c not in warm:
             continue
-        label = "inferencesh (decoration only)" if c == "inferencesh-decorate" else c
-        cold_cell = f"{cold[c]:,.0f} | {cold[c] / cold['floor']:.2f}×" if c in cold else "– | –"
-        lines.append(f"| {label} | {cold_cell} | {warm[c]:,.1f} | {warm[c] / warm['floor']:.3f}× |")
+        label = "inferencesh, decoration only" if c == "inferencesh-decorate" else c
+        lines.append(
+            f"| {label} | {cell(cold, c, ',.0f')} | {cell(primed, c, ',.0f')} "
+            f"| {cell(warm, c, ',.1f')} |"
+        )
     if result["skipped"]:
         lines.append(f"\nnot installed, skipped: {', '.join(result['skipped'])}")
     return "\n".join(lines)
@@ -178,9 +202,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats, 200 tools")
     parser.add_argument("--json", action="store_true", help="print raw numbers as JSON")
     parser.add_argument("--cold", metavar="CONTENDER", help=argparse.SUPPRESS)
+    parser.add_argument("--cold-primed", metavar="CONTENDER", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.cold:
-        print(cold_sample(args.cold))
+    if args.cold or args.cold_primed:
+        print(cold_sample(args.cold or args.cold_primed, warm_pydantic=bool(args.cold_primed)))
         return
     result = run(args.quick)
     print(json.dumps(result, indent=2) if args.json else report(result))
