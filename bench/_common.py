@@ -117,9 +117,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 WARMUP_CALLS = 100
 
 
-def _result(done: int, elapsed: float, rss_before: int) -> dict[str, float]:
+def _result(done: int, elapsed: float, cpu: float, rss_before: int) -> dict[str, float]:
     return {
         "rps": done / elapsed,
+        "cpu_us_per_request": cpu / max(done, 1) * 1e6,
         "requests": done,
         "rss_growth_mib": (maxrss_kib() - rss_before) / 1024,
     }
@@ -145,6 +146,6 @@ async def run_in_flight(
             await call()
             done += 1
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return _result(done, time.perf_counter() - start, rss_before)
+    return _result(done, time.perf_counter() - start, time.process_time() - cpu, rss_before)

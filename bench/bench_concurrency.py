@@ -174,11 +174,11 @@ async def run_in_flight_trio(
             await call()
             done += 1
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     async with trio.open_nursery() as nursery:
         for _ in range(concurrency):
             nursery.start_soon(worker)
-    return _result(done, time.perf_counter() - start, rss_before)
+    return _result(done, time.perf_counter() - start, time.process_time() - cpu, rss_before)
 
 
 def ours_asyncio(base: str, c: int, seconds: float) -> Result:
@@ -256,6 +256,7 @@ def main() -> None:
                     results[name, c].append(res)
                     print(
                         f"  round {r + 1}: C={c:<5} {name:<20} {res['rps']:>9,.0f} req/s  "
+                        f"{res['cpu_us_per_request']:5.0f} CPU us/req  "
                         f"rss +{res['rss_growth_mib']:.1f} MiB",
                         flush=True,
                     )
@@ -288,6 +289,14 @@ def main() -> None:
                 [[n, *[f"{ratio(n, ref, c):.2f}x" for c in levels]] for n in names],
             )
         )
+    cpu = {k: median([x["cpu_us_per_request"] for x in v]) for k, v in results.items()}
+    print("\nclient CPU us per request, medians (other load on the machine does not inflate it):")
+    print(
+        table(
+            ["client", *[f"C={c}" for c in levels]],
+            [[n, *[f"{cpu[n, c]:.0f}" for c in levels]] for n in names],
+        )
+    )
     if GOAL in names:
         print()
         for ours in (n for n in names if n.startswith("ours-")):
