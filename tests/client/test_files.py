@@ -148,7 +148,7 @@ async def test_plain_strings_are_never_uploaded(twin: Twin) -> None:
 
 
 async def test_output_files_come_back_as_file_objects(twin: Twin, tmp_path: Path) -> None:
-    task = await twin("run", "infsh/image", {"width": 16, "height": 8})
+    task = await twin("run", "infsh/draw-image", {"width": 16, "height": 8})
     image = task.output["image"]
     assert isinstance(image, AsyncFile if twin.is_async else File)
     assert image.content_type == "image/png"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 
 from inferencesh.cli._main import require_local_extra
 from inferencesh.cli._progress import ProgressLine
@@ -60,9 +61,13 @@ def demo(*, fast: bool = False) -> int:
                 f"  exc.task.status = {exc.task.status.label}, exc.task.error = {exc.task.error!r}"
             )
 
-        _heading(5, "An app that draws a PNG")
-        image = client.run("infsh/image", {"width": 64, "height": 32})
-        _say(f"output keys: {sorted(image.output)}")
+        _heading(5, "An app that draws a PNG, downloaded as a file")
+        drawn = client.run("infsh/draw-image", {"prompt": "a red disc", "width": 64, "height": 32})
+        with tempfile.TemporaryDirectory() as folder:
+            path = drawn.output["image"].download(folder)
+            _say(
+                f"{path.name}: {path.stat().st_size} bytes, {drawn.output['width']}x{drawn.output['height']}"
+            )
     _say()
     _say("Done. Point the same code at the real API by setting INFERENCE_API_KEY.")
     return 0
