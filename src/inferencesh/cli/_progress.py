@@ -38,7 +38,7 @@ class ProgressLine:
         if self._tty:
             self._out.write("\r\x1b[2K" + text)
         else:
-            self._out.write(text + "\n")
+            self._out.write(text.rstrip() + "\n")
         self._out.flush()
 
     def __enter__(self) -> Self:

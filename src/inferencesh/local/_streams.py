@@ -117,6 +117,7 @@ class Topic:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._subs: list[Subscription] = []
         self._closed = False
 
@@ -128,6 +129,7 @@ class Topic:
                 sub.push(_CLOSED)
             else:
                 self._subs.append(sub)
+                self._changed.notify_all()
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
@@ -135,6 +137,7 @@ class Topic:
         with self._lock:
             if sub in self._subs:
                 self._subs.remove(sub)
+                self._changed.notify_all()
 
     def publish(self, item: StreamItem) -> None:
         """Send `item` to every current subscriber."""
@@ -147,6 +150,7 @@ class Topic:
         """End the streams open now; later subscribers are served as usual."""
         with self._lock:
             subs, self._subs = self._subs, []
+            self._changed.notify_all()
         for sub in subs:
             sub.push(_CLOSED)
 
@@ -155,6 +159,7 @@ class Topic:
         with self._lock:
             self._closed = True
             subs, self._subs = self._subs, []
+            self._changed.notify_all()
         for sub in subs:
             sub.push(_CLOSED)
 
@@ -163,6 +168,11 @@ class Topic:
         """How many streams follow this topic now."""
         with self._lock:
             return len(self._subs)
+
+    def wait_for_subscribers(self, count: int, timeout: float | None = None) -> bool:
+        """Block until exactly `count` streams follow the topic; False on timeout."""
+        with self._changed:
+            return self._changed.wait_for(lambda: len(self._subs) == count, timeout)
 
 
 class EventStream(Response):
