@@ -50,7 +50,9 @@ class _Server(uvicorn.Server):
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio turns Nagle off only on sockets that say they are TCP,
+    # and with Nagle on every response pays a 40 ms delayed-ACK stall.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -180,7 +182,7 @@ def serve(
     log_level: str = "info",
     announce: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve an emulator in the foreground until interrupted (Ctrl+C). For `inferencesh serve`.
+    """Serve an emulator in the foreground until Ctrl+C, then return. For `inferencesh serve`.
 
     Args:
         host: Interface to listen on.
@@ -210,6 +212,8 @@ def serve(
     config = uvicorn.Config(emu.asgi_app(), log_level=log_level, lifespan="off")
     try:
         _Server(config, ready).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises Ctrl+C after shutting down gracefully; that is a normal exit
     finally:
         sock.close()
         emu.close()

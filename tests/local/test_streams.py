@@ -1,0 +1,168 @@
+"""Task streams over a real socket: snapshot first, live lines, heartbeats, deltas, the end."""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+
+import httpx2
+
+from inferencesh.local import Emulator
+from tests.local._support import TERMINAL, lines_of, new_gate, read_stream, run, updates
+
+
+def test_the_client_sees_lines_while_the_task_runs(
+    http: httpx2.Client, local_emu: Emulator
+) -> None:
+    gate = new_gate()
+    task = run(http, "test/gate", {"gate": gate.name, "logs": ["first"], "progress": 0.25})
+    gate.wait_entered()
+    with http.stream("GET", f"/tasks/{task['id']}/stream") as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/x-ndjson"
+        assert response.headers["cache-control"] == "no-cache"
+        lines = lines_of(response)
+        snapshot = next(lines)
+        # The whole task comes first, while the app still waits at its gate.
+        assert snapshot["id"] == task["id"] and snapshot["status"] == 7
+        assert [log["content"] for log in snapshot["logs"]] == ["first"]
+        assert (snapshot["progress"], snapshot["progress_message"]) == (0.25, "at the gate")
+        assert set(task) - {"status_text"} <= set(snapshot)
+        heartbeats = 0
+        for line in lines:
+            assert line == {"type": "heartbeat"}, line
+            heartbeats += 1
+            if heartbeats == 2:
+                break
+        gate.release.set()
+        rest = list(lines)
+    final = rest[-1]
+    assert final["status"] == 10 and final["output"] == {"released": True}
+    assert all(line.get("type") == "heartbeat" or "id" in line for line in rest)
+
+
+def test_each_change_is_one_line_and_the_stream_ends_after_the_terminal_one(
+    http: httpx2.Client, local_emu: Emulator
+) -> None:
+    gate = new_gate()
+    task = run(http, "test/gate", {"gate": gate.name})
+    gate.wait_entered()
+    with http.stream("GET", f"/tasks/{task['id']}/stream") as response:
+        lines = lines_of(response)
+        assert next(lines)["status"] == 7
+        gate.release.set()
+        seen = updates(list(lines))
+    assert [u["status"] for u in seen] == [10]
+    assert seen[0] == local_emu.task(task["id"])
+
+
+def test_a_stream_follows_every_status_log_and_progress_change(
+    http: httpx2.Client, local_emu: Emulator
+) -> None:
+    task = run(http, "infsh/slow", {"steps": 3, "interval": 0.01})
+    seen = updates(read_stream(http, task["id"]))
+    assert seen[-1]["status"] == 10
+    assert [u["status"] for u in seen] == sorted(u["status"] for u in seen)
+    # Progress only grows, and the final line has every log line.
+    progress = [u.get("progress", 0) for u in seen]
+    assert progress == sorted(progress)
+    assert [log["content"] for log in seen[-1]["logs"]] == ["step 1/3", "step 2/3", "step 3/3"]
+    assert seen[-1] == local_emu.task(task["id"])
+
+
+def test_a_stream_of_an_ended_task_is_the_snapshot_alone(
+    http: httpx2.Client, local_emu: Emulator
+) -> None:
+    task = local_emu.wait_for_task(run(http, "infsh/echo", {"x": 1})["id"])
+    assert read_stream(http, task["id"]) == [task]
+
+
+def test_the_wrapped_form_names_the_changed_fields(
+    http: httpx2.Client, local_emu: Emulator
+) -> None:
+    local_emu.stream_format = "wrapped"
+    gate = new_gate()
+    task = run(http, "test/gate", {"gate": gate.name})
+    gate.wait_entered()
+    with http.stream("GET", f"/tasks/{task['id']}/stream") as response:
+        lines = lines_of(response)
+        snapshot = next(lines)
+        assert snapshot["id"] == task["id"]  # the snapshot is a bare task
+        gate.release.set()
+        rest = [line for line in lines if line.get("type") != "heartbeat"]
+    assert len(rest) == 1
+    final = rest[0]
+    assert set(final) == {"data", "fields"}
+    assert final["data"]["status"] == 10 and final["data"]["output"] == {"released": True}
+    assert final["data"]["id"] == task["id"]  # the full task, not a partial one
+    assert final["fields"] == ["status", "updated_at", "events", "output"]
+
+
+def test_llm_deltas_stream_before_the_terminal_update(http: httpx2.Client) -> None:
+    task = run(http, "infsh/llm-echo", {"text": "Hello there, world!"})
+    lines = read_stream(http, task["id"])
+    deltas = [line for line in lines if line.get("event") == "delta"]
+    assert [d["data"]["seq"] for d in deltas] == list(range(1, len(deltas) + 1))
+    text = "".join(d["data"]["delta"].get("response", "") for d in deltas)
+    assert text == "Hello there, world!"
+    assert deltas[-1]["data"]["delta"]["usage"]["total_tokens"] > 0
+    assert all(set(d) == {"event", "data"} and "status" not in d["data"] for d in deltas)
+    final = updates(lines)[-1]
+    assert final["status"] == 10 and lines.index(final) > lines.index(deltas[-1])
+    assert final["output"] == {"response": text, "usage": deltas[-1]["data"]["delta"]["usage"]}
+
+
+def test_the_snapshot_is_sent_again_after_a_quiet_spell(
+    http: httpx2.Client, local_emu: Emulator
+) -> None:
+    local_emu.snapshot_interval = 0.15
+    gate = new_gate()
+    task = run(http, "test/gate", {"gate": gate.name})
+    gate.wait_entered()
+    with http.stream("GET", f"/tasks/{task['id']}/stream") as response:
+        lines = lines_of(response)
+        first = next(lines)
+        again = next(line for line in lines if line.get("type") != "heartbeat")
+        gate.release.set()
+        list(lines)
+    assert again == first  # nothing changed: the same task, re-sent
+
+
+def test_sse_framing_on_request(http: httpx2.Client, local_emu: Emulator) -> None:
+    task = local_emu.wait_for_task(run(http, "infsh/echo", {"x": 1})["id"])
+    response = http.get(f"/tasks/{task['id']}/stream", headers={"accept": "text/event-stream"})
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.text == f"data: {json.dumps(task, separators=(',', ':'))}\n\n"
+
+
+def test_leaving_a_stream_unsubscribes(http: httpx2.Client, local_emu: Emulator) -> None:
+    gate = new_gate()
+    task = run(http, "test/gate", {"gate": gate.name})
+    gate.wait_entered()
+    record = local_emu.task_store.get(task["id"])
+    assert record is not None
+    with http.stream("GET", f"/tasks/{task['id']}/stream") as response:
+        lines = lines_of(response)  # kept: dropping the generator would close the response
+        next(lines)
+        assert record.topic.subscriber_count == 1
+    # The server notices the disconnect at its next write at the latest (a heartbeat).
+    assert record.topic.wait_for_subscribers(0, timeout=5)
+    gate.release.set()
+    assert local_emu.wait_for_task(task["id"])["status"] in TERMINAL
+
+
+def test_concurrent_streams_see_the_same_lines(http: httpx2.Client, local_emu: Emulator) -> None:
+    gate = new_gate()
+    task = run(http, "test/gate", {"gate": gate.name, "logs": ["a"]})
+    gate.wait_entered()
+    with ExitStack() as stack:
+        responses = [
+            stack.enter_context(http.stream("GET", f"/tasks/{task['id']}/stream")) for _ in range(3)
+        ]
+        readers = [lines_of(r) for r in responses]
+        firsts = [next(reader) for reader in readers]
+        gate.release.set()
+        finals = [updates(list(reader)) for reader in readers]
+    assert all(f == firsts[0] for f in firsts)
+    assert all(f == finals[0] for f in finals)
+    assert finals[0][-1] == local_emu.task(task["id"])
