@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import httpx2
@@ -49,7 +50,10 @@ def test_preflights_are_never_refused(local_server: RunningServer, local_emu: Em
     assert httpx2.get(local_server.url("/tasks/x")).status_code == 503
 
 
-def test_a_cut_stream_breaks_after_n_lines(http: httpx2.Client, local_emu: Emulator) -> None:
+def test_a_cut_stream_breaks_after_n_lines(
+    http: httpx2.Client, local_emu: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="uvicorn.error")
     gate = new_gate()
     task = run(http, "test/gate", {"gate": gate.name, "logs": ["a"]})
     gate.wait_entered()
@@ -64,6 +68,8 @@ def test_a_cut_stream_breaks_after_n_lines(http: httpx2.Client, local_emu: Emula
     with http.stream("GET", f"/tasks/{task['id']}/stream") as response:
         final = updates(list(lines_of(response)))[-1]
     assert final["status"] == 10
+    # A deliberate cut is not reported as a server error.
+    assert not [r for r in caplog.records if r.name.startswith("uvicorn")]
 
 
 def test_a_clean_cut_ends_the_body_before_the_task_ends(
