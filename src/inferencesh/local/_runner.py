@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anyio
-import anyio.to_thread
 from anyio.from_thread import BlockingPortal
 
 from inferencesh.local._apps import AppContext, RegisteredApp, TaskCancelled, Worker
@@ -146,8 +145,9 @@ class Runner:
                     if app.wait_for_stream and not record.streamed.is_set():
                         # Clients open the stream after the run request returns; without this
                         # a fast streaming app would be done before they could see a delta.
-                        await anyio.to_thread.run_sync(
-                            record.streamed.wait, app.wait_for_stream, abandon_on_cancel=True
+                        await self._in_thread(
+                            lambda: record.streamed.wait(app.wait_for_stream),
+                            f"inferencesh-wait-{task_id}",
                         )
                     assert self._limiter is not None
                     async with self._limiter:
