@@ -54,6 +54,18 @@ if TYPE_CHECKING:
     from inferencesh.models.task import Task as Task
     from inferencesh.models.task import TaskStatus as TaskStatus
     from inferencesh.models.task import TaskUpdate as TaskUpdate
+    from inferencesh.tools import Skill as Skill
+    from inferencesh.tools import Tool as Tool
+    from inferencesh.tools import ToolContext as ToolContext
+    from inferencesh.tools import ToolResult as ToolResult
+    from inferencesh.tools import Toolset as Toolset
+    from inferencesh.tools import agent_tool as agent_tool
+    from inferencesh.tools import app_tool as app_tool
+    from inferencesh.tools import http_tool as http_tool
+    from inferencesh.tools import internal_tools as internal_tools
+    from inferencesh.tools import mcp_tool as mcp_tool
+    from inferencesh.tools import tool as tool
+    from inferencesh.tools import webhook_tool as webhook_tool
 
 _LAZY: dict[str, str] = {
     "AsyncInference": "inferencesh._async.client",
@@ -70,6 +82,23 @@ _LAZY: dict[str, str] = {
     "Task": "inferencesh.models.task",
     "TaskStatus": "inferencesh.models.task",
     "TaskUpdate": "inferencesh.models.task",
+    **{
+        name: "inferencesh.tools"
+        for name in (
+            "Skill",
+            "Tool",
+            "ToolContext",
+            "ToolResult",
+            "Toolset",
+            "agent_tool",
+            "app_tool",
+            "http_tool",
+            "internal_tools",
+            "mcp_tool",
+            "tool",
+            "webhook_tool",
+        )
+    },
     **dict.fromkeys(
         (
             "APIConnectionError",
