@@ -22,7 +22,7 @@ from inferencesh.local import AppContext, Emulator
 API_KEY = "sk-local-suite-0123"
 TERMINAL = {10, 11, 12}
 HELLO_INPUT = {"template": "Hello {1}!", "strings": ["World"]}
-HELLO_RUN = {"app": "infsh/text-templating@53bk0yzk", "input": HELLO_INPUT}
+HELLO_RUN: dict[str, Any] = {"app": "infsh/text-templating@53bk0yzk", "input": HELLO_INPUT}
 PROBLEM_BASE = "https://api.inference.sh/errors/"
 
 
@@ -67,7 +67,7 @@ class AddInput(BaseModel):
 
 def register_test_apps(emu: Emulator) -> None:
     @emu.app("test/gate")
-    def gate_app(ctx: AppContext, input: GateInput) -> Any:  # pyright: ignore[reportUnusedFunction]
+    def gate_app(ctx: AppContext, input: GateInput) -> Any:
         gate = GATES[input.gate]
         try:
             for line in input.logs:
@@ -86,7 +86,7 @@ def register_test_apps(emu: Emulator) -> None:
             gate.finished.set()
 
     @emu.app("test/async-gate")
-    async def async_gate(ctx: AppContext, input: GateInput) -> Any:  # pyright: ignore[reportUnusedFunction]
+    async def async_gate(ctx: AppContext, input: GateInput) -> Any:
         gate = GATES[input.gate]
         ctx.log("async app waiting")
         gate.entered.set()
@@ -98,7 +98,7 @@ def register_test_apps(emu: Emulator) -> None:
         return {"async": True, "output": input.output}
 
     @emu.app("test/counter", setup=CounterSetup, version="c1")
-    class Counter:  # pyright: ignore[reportUnusedClass]
+    class Counter:
         def setup(self, ctx: AppContext) -> None:
             ctx.log("setting up")
             self.count = ctx.setup.start if isinstance(ctx.setup, CounterSetup) else 0
@@ -111,15 +111,15 @@ def register_test_apps(emu: Emulator) -> None:
             return {"count": self.count}
 
     @emu.app("test/raw")
-    def raw(ctx: AppContext, input):  # pyright: ignore  # noqa: PGH003 - deliberately unannotated
+    def raw(ctx: AppContext, input) -> dict[str, Any]:  # pyright: ignore[reportMissingParameterType,reportUnknownParameterType]
         return {"got": input, "function": ctx.function, "task_id": ctx.task_id}
 
     @emu.app("test/not-json")
-    def not_json(ctx: AppContext, input: dict[str, Any]) -> Any:  # pyright: ignore[reportUnusedFunction]
+    def not_json(ctx: AppContext, input: dict[str, Any]) -> Any:
         return {"value": object()}
 
     @emu.app("test/secretive", requires_secrets=("TOKEN",))
-    def secretive(ctx: AppContext, input: dict[str, Any]) -> Any:  # pyright: ignore[reportUnusedFunction]
+    def secretive(ctx: AppContext, input: dict[str, Any]) -> Any:
         return {"secrets": sorted(ctx.secrets), "length": len(ctx.secrets["TOKEN"])}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import httpx2
 import pytest
@@ -96,16 +97,16 @@ def test_latency_delays_every_request(http: httpx2.Client, local_emu: Emulator) 
     assert local_emu.faults.added_latency == 0
 
 
-@pytest.mark.parametrize(
-    "arm",
-    [
-        lambda f: f.fail_next(0),
-        lambda f: f.fail_next(1, status=200),
-        lambda f: f.cut_stream_after(-1),
-        lambda f: f.cut_stream_after(1, times=0),
-        lambda f: f.latency(-1),
-    ],
-)
-def test_bad_fault_arguments_are_refused(arm: object) -> None:
+BAD_ARMS: list[Callable[[Faults], None]] = [
+    lambda f: f.fail_next(0),
+    lambda f: f.fail_next(1, status=200),
+    lambda f: f.cut_stream_after(-1),
+    lambda f: f.cut_stream_after(1, times=0),
+    lambda f: f.latency(-1),
+]
+
+
+@pytest.mark.parametrize("arm", BAD_ARMS)
+def test_bad_fault_arguments_are_refused(arm: Callable[[Faults], None]) -> None:
     with pytest.raises(ValueError):
-        arm(Faults())  # type: ignore[operator]  # pyright: ignore[reportCallIssue]
+        arm(Faults())

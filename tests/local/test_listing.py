@@ -9,15 +9,19 @@ import httpx2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inferencesh.local import Emulator
+from inferencesh.local import AppContext, Emulator
 from inferencesh.local._listing import paginate
 from tests.local._support import assert_problem, run
+
+
+def _echo(ctx: AppContext, input: Any) -> Any:
+    return input
 
 
 def make_app(emu: Emulator) -> str:
     """A fresh app, so a test can filter on its tasks alone."""
     ref = f"list/{uuid.uuid4().hex[:8]}"
-    emu.register(ref, lambda ctx, input: input)  # pyright: ignore[reportUnknownLambdaType]
+    emu.register(ref, _echo)
     return ref
 
 

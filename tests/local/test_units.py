@@ -47,10 +47,18 @@ class In(BaseModel):
     x: int
 
 
+def _echo(ctx: AppContext, input: Any) -> Any:
+    return input
+
+
+def _one_arg(input: Any) -> Any:
+    return input
+
+
 def test_registration_checks_signatures() -> None:
     emu = Emulator(builtins=False)
     with pytest.raises(TypeError, match=r"must take \(ctx, input\)"):
-        emu.register("me/a", lambda input: input)  # pyright: ignore[reportUnknownLambdaType]
+        emu.register("me/a", _one_arg)
 
     class NoMethods:
         def _private(self, ctx: AppContext, input: In) -> None: ...
@@ -58,7 +66,7 @@ def test_registration_checks_signatures() -> None:
     with pytest.raises(TypeError, match="no public methods"):
         emu.register("me/b", NoMethods)
     with pytest.raises(ValueError, match="namespace/name"):
-        emu.register("bad", lambda ctx, input: input)  # pyright: ignore[reportUnknownLambdaType]
+        emu.register("bad", _echo)
     with pytest.raises(TypeError, match="function or a class"):
         emu.register("me/c", 42)  # pyright: ignore[reportArgumentType]
     assert "me/a" not in emu.apps
@@ -78,17 +86,18 @@ def test_functions_and_input_models_come_from_the_code() -> None:
     assert app.functions["other"].is_async and not app.functions["run"].is_async
     run_validator = app.functions["run"].validator
     assert run_validator is not None and run_validator.validate_python({"x": "3"}) == In(x=3)
-    explicit = RegisteredApp("me/explicit", lambda ctx, input: input, input=In)  # pyright: ignore[reportUnknownLambdaType,reportUnknownArgumentType]
+    explicit = RegisteredApp("me/explicit", _echo, input=In)
     assert explicit.functions["run"].validator is not None
     assert not explicit.needs_setup
     assert explicit.app_id == RegisteredApp("me/explicit", Multi).app_id
 
 
 def test_an_unresolvable_annotation_asks_for_an_explicit_model() -> None:
-    def fn(ctx: AppContext, input: NotDefinedAnywhere) -> None: ...  # type: ignore[name-defined]  # noqa: F821  # pyright: ignore[reportUndefinedVariable]
-
+    namespace: dict[str, Any] = {"AppContext": AppContext}
+    # An annotation naming something that does not exist where the function is defined.
+    exec("def fn(ctx: AppContext, input: NotDefinedAnywhere) -> None: ...", namespace)
     with pytest.raises(TypeError, match="input=Model"):
-        RegisteredApp("me/x", fn)
+        RegisteredApp("me/x", namespace["fn"])
 
 
 def test_emulator_options_are_checked() -> None:
@@ -97,7 +106,7 @@ def test_emulator_options_are_checked() -> None:
     with pytest.raises(ValueError, match="stream_format"):
         Emulator(stream_format="partial")  # pyright: ignore[reportArgumentType]
     with pytest.raises(ValueError, match="wait_for_stream"):
-        RegisteredApp("me/x", lambda ctx, input: input, wait_for_stream=-1)  # pyright: ignore[reportUnknownLambdaType,reportUnknownArgumentType]
+        RegisteredApp("me/x", _echo, wait_for_stream=-1)
 
 
 def test_the_store_ignores_changes_after_the_end() -> None:
@@ -154,8 +163,8 @@ async def test_topics_end_streams_now_or_for_good() -> None:
 async def test_a_waiting_subscriber_wakes_on_publish_from_another_thread() -> None:
     topic = Topic()
     sub = topic.subscribe()
+    got: list[list[StreamItem]] = []
     async with anyio.create_task_group() as tg:
-        got: list[list[StreamItem]] = []
 
         async def wait() -> None:
             got.append(await sub.next_batch(30))
@@ -196,7 +205,7 @@ def test_an_app_waiting_for_a_stream_starts_when_one_opens(
     http: httpx2.Client, local_emu: Emulator
 ) -> None:
     @local_emu.app("test/waits-long", wait_for_stream=30)
-    def waits(ctx: AppContext, input: dict[str, Any]) -> Any:  # pyright: ignore[reportUnusedFunction]
+    def waits(ctx: AppContext, input: dict[str, Any]) -> Any:
         return {"ok": True}
 
     task = run(http, "test/waits-long", {})
@@ -206,7 +215,7 @@ def test_an_app_waiting_for_a_stream_starts_when_one_opens(
     assert final["status"] == 10
 
     @local_emu.app("test/waits-short", wait_for_stream=0.01)
-    def short(ctx: AppContext, input: dict[str, Any]) -> Any:  # pyright: ignore[reportUnusedFunction]
+    def short(ctx: AppContext, input: dict[str, Any]) -> Any:
         return {"ok": True}
 
     assert local_emu.wait_for_task(run(http, "test/waits-short", {})["id"])["status"] == 10

@@ -128,7 +128,7 @@ def test_each_bad_request_gets_problem_json_and_changes_nothing(
 
 
 def test_invalid_input_names_each_bad_field(http: httpx2.Client) -> None:
-    body = {"app": "infsh/text-templating", "input": {"strings": [1]}}
+    body: dict[str, Any] = {"app": "infsh/text-templating", "input": {"strings": [1]}}
     problem = assert_problem(http.post("/apps/run", json=body), 422, "validation_error")
     names = [p["name"] for p in problem["invalid_params"]]
     assert names == ["input.template", "input.strings.0"]
@@ -136,7 +136,7 @@ def test_invalid_input_names_each_bad_field(http: httpx2.Client) -> None:
 
 
 def test_requirements_error_matches_the_protocol_fixture(http: httpx2.Client) -> None:
-    body = {"app": "infsh/needs-integration", "input": {}}
+    body: dict[str, Any] = {"app": "infsh/needs-integration", "input": {}}
     problem = assert_problem(http.post("/apps/run", json=body), 412, "requirements_not_met")
     assert problem["title"] == "Requirements not met"
     assert problem["detail"] == "Missing secret: OPENAI_API_KEY"
@@ -168,7 +168,7 @@ def test_requirements_are_met_once_the_emulator_has_them(
     http: httpx2.Client, local_emu: Emulator
 ) -> None:
     local_emu.secrets["OPENAI_API_KEY"] = "sk-openai-abc"
-    body = {"app": "infsh/needs-integration", "input": {}}
+    body: dict[str, Any] = {"app": "infsh/needs-integration", "input": {}}
     problem = assert_problem(http.post("/apps/run", json=body), 412, "requirements_not_met")
     assert [e["key"] for e in problem["errors"]] == ["google"]
     local_emu.integrations.add("google")
