@@ -29,6 +29,8 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -179,6 +181,8 @@ def report(result: dict[str, Any]) -> str:
         return f"{table[c]:{fmt}} | {table[c] / table['floor']:.2f}×"
 
     lines = [
+        f"Python {platform.python_version()}, {os.cpu_count()} CPUs; medians.",
+        "",
         "| contender | 1 tool, fresh process (µs) | × floor "
         "| 1 tool, pydantic primed (µs) | × floor "
         f"| {result['n']:,} tools (µs/tool) | × floor |",
@@ -192,6 +196,9 @@ def report(result: dict[str, Any]) -> str:
             f"| {label} | {cell(cold, c, ',.0f')} | {cell(primed, c, ',.0f')} "
             f"| {cell(warm, c, ',.1f')} |"
         )
+    load = result["load_average"]
+    before, after = (" ".join(f"{x:.2f}" for x in load[k]) for k in ("before", "after"))
+    lines.append(f"\nload average (1/5/15 min) before: {before}, after: {after}")
     if result["skipped"]:
         lines.append(f"\nnot installed, skipped: {', '.join(result['skipped'])}")
     return "\n".join(lines)
@@ -207,7 +214,9 @@ def main() -> None:
     if args.cold or args.cold_primed:
         print(cold_sample(args.cold or args.cold_primed, warm_pydantic=bool(args.cold_primed)))
         return
+    before = os.getloadavg()
     result = run(args.quick)
+    result["load_average"] = {"before": before, "after": os.getloadavg()}
     print(json.dumps(result, indent=2) if args.json else report(result))
 
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inferencesh.tools import tool
 from inferencesh.tools._docstrings import ParsedDoc, parse_docstring
@@ -168,9 +170,16 @@ def test_stale_and_star_entries_never_raise() -> None:
     }
 
 
-def test_malformed_sections_do_not_break_the_tool() -> None:
-    doc = "Summary.\n\n    Returns:\n    Raises:\n    Args:\n    "
-    assert parse_docstring(doc).description == "Summary."
+@pytest.mark.parametrize(
+    "doc",
+    [
+        "Summary.\n\n    Returns:\n    Raises:\n    Args:\n    ",
+        "Summary.\n\n:param a b c: docstring-parser raises on this\n",
+        "Summary.\n\n@param: and on this\n",
+    ],
+)
+def test_malformed_docstrings_do_not_break_the_tool(doc: str) -> None:
+    assert parse_docstring(doc) == ParsedDoc("Summary.", {})
 
 
 def test_empty_entries_are_skipped() -> None:
@@ -183,6 +192,100 @@ def test_args_first_unindented_until_the_next_section() -> None:
     assert parse_docstring(doc) == ParsedDoc(None, {"x": "The x.", "y": "The y."})
 
 
+def test_numpy_repeated_name_keeps_the_first() -> None:
+    doc = "Summary.\n\nParameters\n----------\nx, x : int\n    The x.\n"
+    assert parse_docstring(doc) == ParsedDoc("Summary.", {"x": "The x."})
+
+
 def test_first_entry_of_a_name_wins() -> None:
     doc = "Summary.\n\nArgs:\n    x: First.\n    x: Second.\n"
     assert parse_docstring(doc) == ParsedDoc("Summary.", {"x": "First."})
+
+
+def _reference_google(doc: str) -> dict[str, str]:
+    """docstring-parser's Google parser, taught the extra section titles."""
+    from docstring_parser.google import DEFAULT_SECTIONS, GoogleParser, Section, SectionType
+
+    extra = [
+        Section(title, "param", SectionType.MULTIPLE)
+        for title in ("Keyword Args", "Keyword Arguments", "Other Parameters")
+    ]
+    parsed = GoogleParser([*DEFAULT_SECTIONS, *extra]).parse(doc)
+    return {
+        p.arg_name: " ".join(
+            line.strip() for line in (p.description or "").splitlines() if line.strip()
+        )
+        for p in parsed.params
+    }
+
+
+identifiers = st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True)
+phrases = st.lists(
+    st.sampled_from(["the", "x", "value", "(in px)", "a: b", "count", "e.g."]),
+    min_size=1,
+    max_size=4,
+).map(" ".join)
+types_ = st.sampled_from(
+    ["", " (int)", " (str, optional)", " (dict[str, int])", " (tuple(int, int))"]
+)
+
+
+@st.composite
+def google_docstrings(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
+    lines = ["Summary line.", ""]
+    if draw(st.booleans()):
+        lines += ["A longer body", "on two lines.", ""]
+    expected: dict[str, str] = {}
+    sections = draw(
+        st.lists(
+            st.sampled_from(["Args", "Keyword Args", "Other Parameters"]),
+            min_size=1,
+            max_size=2,
+            unique=True,
+        )
+    )
+    names = draw(st.lists(identifiers, min_size=len(sections), max_size=5, unique=True))
+    chunks = [names[i :: len(sections)] for i in range(len(sections))]
+    for title, chunk in zip(sections, chunks, strict=True):
+        lines.append(f"{title}:")
+        for name in chunk:
+            first, more = draw(phrases), draw(st.lists(phrases, max_size=2))
+            lines.append(f"    {name}{draw(types_)}: {first}")
+            lines += [f"        {m}" for m in more]
+            expected[name] = " ".join([first, *more])
+        lines.append("")
+    if draw(st.booleans()):
+        lines += ["Returns:", "    Something.", ""]
+    return "\n".join(lines), expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(google_docstrings())
+def test_google_parser_agrees_with_docstring_parser(case: tuple[str, dict[str, str]]) -> None:
+    doc, expected = case
+    ours = parse_docstring(doc)
+    assert ours.params == expected
+    assert _reference_google(doc) == expected
+    assert ours.description is not None and ours.description.startswith("Summary line.")
+
+
+def test_typed_entries_with_colons_and_parentheses() -> None:
+    doc = """Summary.
+
+    Args:
+        x (tuple(int, int)): The x (in px): see below.
+        y (Callable[[int], str], optional):
+            Described on the next line.
+        **kwargs: Extra options.
+        not an entry line
+    """
+    assert parse_docstring(doc).params == {
+        "x": "The x (in px): see below.",
+        "y": "Described on the next line.",
+        "kwargs": "Extra options.",
+    }
+
+
+def test_text_back_at_header_level_ends_the_section() -> None:
+    doc = "Summary.\n\nArgs:\n    x: The x.\nNot an entry: just text.\n"
+    assert parse_docstring(doc).params == {"x": "The x."}

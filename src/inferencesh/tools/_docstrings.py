@@ -1,10 +1,11 @@
 """Docstring → tool description and parameter descriptions.
 
-Google, NumPy, reST/Sphinx and Epytext are read with docstring-parser. Its known gaps are
-handled here: a docstring that starts with `Args:` (the Google parser raises), no blank line
-between the summary and `Args:`, and `Keyword Args` / `Other Parameters` sections (unknown to
-its Google parser, which then drops their entries). The style is detected with a few regexes
-so only one parser runs (docstring-parser's AUTO mode runs all four: ~3x slower).
+NumPy, reST/Sphinx and Epytext are read with docstring-parser (imported on first need);
+Google, the common case, with a small parser here (see `_google_params`). docstring-parser's
+known Google gaps are covered: a docstring that starts with `Args:` (its parser raises), no
+blank line between the summary and `Args:`, and `Keyword Args` / `Other Parameters` sections
+(unknown to it, so their entries were dropped). The style is detected with a few regexes so
+only one parser runs (docstring-parser's AUTO mode runs all four: ~3x slower).
 """
 
 from __future__ import annotations
@@ -13,10 +14,7 @@ import inspect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from docstring_parser.google import GoogleParser
+from typing import Any
 
 __all__ = ["ParsedDoc", "parse_docstring"]
 
@@ -61,6 +59,11 @@ _GOOGLE_HEADER = re.compile(
     + r")[ \t]*:[ \t]*$",
     re.MULTILINE,
 )
+_GOOGLE_PARAM_HEADER = re.compile(
+    r"^[ \t]*(?:" + "|".join(map(re.escape, _GOOGLE_PARAM_SECTIONS)) + r")[ \t]*:[ \t]*$"
+)
+# `name: text`, `name (type): text`, `*args: text`; the type may hold parentheses.
+_GOOGLE_ENTRY = re.compile(r"^\*{0,2}([A-Za-z_]\w*)\s*(?:\(.*?\))?\s*:(.*)$")
 _NUMPY_HEADER = re.compile(r"^[ \t]*[A-Z][A-Za-z ]*[ \t]*\n[ \t]*-{3,}[ \t]*$", re.MULTILINE)
 _REST_FIELD = re.compile(
     r"^[ \t]*:(?:param|parameter|arg|argument|key|keyword|type|raises?|except|exception"
@@ -153,25 +156,47 @@ def _collect(entries: list[Any]) -> dict[str, str]:
     return out
 
 
-@lru_cache(maxsize=1)
-def _google_parser() -> GoogleParser:
-    from docstring_parser.google import DEFAULT_SECTIONS, GoogleParser, Section, SectionType
-
-    known: set[str] = {s.title for s in DEFAULT_SECTIONS}  # pyright: ignore[reportUnknownMemberType]
-    extra = [
-        Section(t, "param", SectionType.MULTIPLE) for t in _GOOGLE_PARAM_SECTIONS if t not in known
-    ] + [
-        Section(t, t.lower().replace(" ", "_"), SectionType.SINGULAR)
-        for t in _GOOGLE_OTHER_SECTIONS
-        if t not in known
-    ]
-    return GoogleParser([*DEFAULT_SECTIONS, *extra])
-
-
 def _google_params(text: str, start: int) -> dict[str, str]:
-    # Parse only the sections, behind a dummy summary: this is what makes Args-first
-    # docstrings and a missing blank line after the summary work.
-    return _collect(_google_parser().parse("_\n\n" + text[start:]).params)
+    """Entries of the Google parameter sections (`Args`, `Keyword Args`, `Other Parameters`...).
+
+    Hand-written rather than docstring-parser's Google parser: importing docstring-parser
+    costs ~3 ms (it loads every style), which alone made a process's first tool slower than
+    pydantic's own function schema; this also covers its gaps natively. The tests check it
+    against docstring-parser on docstrings without those gaps.
+    """
+    out: dict[str, str] = {}
+    name: str | None = None
+    parts: list[str] = []
+    in_params = False
+    header_indent = 0
+    entry_indent: int | None = None
+    for line in text[start:].split("\n"):
+        stripped = line.strip()
+        indent = len(line) - len(line.lstrip())
+        if _GOOGLE_HEADER.match(line) or (in_params and stripped and indent <= header_indent):
+            _add(out, name, parts)
+            name, parts, entry_indent = None, [], None
+            in_params = _GOOGLE_PARAM_HEADER.match(line) is not None
+            header_indent = indent
+            continue
+        if not in_params or not stripped:
+            continue
+        if entry_indent is None:
+            entry_indent = indent
+        if indent <= entry_indent:
+            _add(out, name, parts)
+            match = _GOOGLE_ENTRY.match(stripped)
+            name, parts = (match[1], [match[2]]) if match else (None, [])
+        else:
+            parts.append(stripped)
+    _add(out, name, parts)
+    return out
+
+
+def _add(out: dict[str, str], name: str | None, parts: list[str]) -> None:
+    description = " ".join(p.strip() for p in parts if p.strip())
+    if name and description and name not in out:
+        out[name] = description
 
 
 def _numpy_params(text: str, start: int) -> dict[str, str]:

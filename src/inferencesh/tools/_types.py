@@ -34,6 +34,7 @@ from typing import (
 from pydantic import BaseModel, TypeAdapter
 from typing_extensions import ReadOnly, TypeAliasType
 
+from ._fast import fast_schema
 from ._json import JSONObject
 from ._refs import normalize_schema
 
@@ -138,7 +139,10 @@ class TypeEntry:
         annotation. Raises pydantic's errors (e.g. `PydanticInvalidForJsonSchema`).
         """
         if self._schema is None:
-            self._schema = normalize_schema(self.adapter.json_schema())
+            fast = fast_schema(self.annotation)
+            self._schema = (
+                fast if fast is not None else normalize_schema(self.adapter.json_schema())
+            )
         return self._schema
 
 
