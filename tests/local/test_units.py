@@ -100,6 +100,14 @@ def test_an_unresolvable_annotation_asks_for_an_explicit_model() -> None:
         RegisteredApp("me/x", namespace["fn"])
 
 
+def test_replacing_secrets_or_integrations_takes_effect() -> None:
+    emu = Emulator()
+    emu.secrets = {"A": "1"}
+    emu.integrations = {"google"}
+    assert emu.task_service.secrets == {"A": "1"}
+    assert emu.task_service.integrations == {"google"}
+
+
 def test_emulator_options_are_checked() -> None:
     with pytest.raises(ValueError, match="heartbeat_interval"):
         Emulator(heartbeat_interval=0)

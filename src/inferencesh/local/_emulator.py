@@ -86,10 +86,8 @@ class Emulator:
         if stream_format not in ("bare", "wrapped"):
             raise ValueError(f"stream_format must be 'bare' or 'wrapped', got {stream_format!r}")
         self.api_key = api_key
-        self.secrets: dict[str, str] = dict(secrets or {})
-        """Secret values by name; apps see only those they declared."""
-        self.integrations: set[str] = set(integrations)
-        """Providers counted as connected for `requires_integrations`."""
+        self._secrets: dict[str, str] = dict(secrets or {})
+        self._integrations: set[str] = set(integrations)
         self.heartbeat_interval = heartbeat_interval
         self.snapshot_interval = snapshot_interval
         self.faults = Faults()
@@ -105,12 +103,32 @@ class Emulator:
             store=self.task_store,
             apps=self.apps,
             runner=self._runner,
-            secrets=self.secrets,
-            integrations=self.integrations,
+            secrets=self._secrets,
+            integrations=self._integrations,
         )
         if builtins:
             for app in builtin_apps():
                 self.apps.add(app)
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        """Secret values by name (editable); apps see only those they declared."""
+        return self._secrets
+
+    @secrets.setter
+    def secrets(self, value: Mapping[str, str]) -> None:
+        self._secrets.clear()
+        self._secrets.update(value)
+
+    @property
+    def integrations(self) -> set[str]:
+        """Providers counted as connected for `requires_integrations` (editable)."""
+        return self._integrations
+
+    @integrations.setter
+    def integrations(self, value: Collection[str]) -> None:
+        self._integrations.clear()
+        self._integrations.update(value)
 
     @property
     def stream_format(self) -> StreamFormat:
