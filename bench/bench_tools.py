@@ -20,6 +20,8 @@ Two scenarios, each reported as the median over repeats:
   what is left is the tool's own first-time cost (e.g. the first TypeAdapter for `str`).
 - warm, 1,000 distinct tools: in one process, 1,000 newly created functions per round
   (fresh names and docstrings, so no per-function cache can hit); time per tool.
+- the same with a second shape whose parameters need pydantic (a model, an enum, a date, a
+  constrained `Field` that is new in every function, an `Annotated` description).
 
 It also times `@tool` decoration alone (no schema), which the issue caps at 50 us per tool.
 """
@@ -61,10 +63,55 @@ def search_{i}(query: str, limit: int = 10, ratio: float = 0.5,
 '''
 
 
-def make_functions(n: int, salt: str) -> list[Callable[..., Any]]:
+# The second shape goes through pydantic for most parameters: a shared model, an enum, a
+# date, and a `Field` with constraints (a new `Field` object per tool, so nothing is cached).
+_MODEL_SOURCE = '''
+def search_{i}(item: Item, when: datetime.date | None = None,
+               limit: Annotated[int, Field(ge=1, le=100, description="Max results")] = 10,
+               color: Color = Color.RED, note: Annotated[str, "Free text"] = "") -> str:
+    """Order items from catalogue {i}.
+
+    Args:
+        item: What to order.
+        when: Delivery date.
+        color: Preferred color.
+    """
+    return ""
+'''
+
+
+def _model_namespace() -> dict[str, Any]:
+    import datetime
+    import enum
+    from typing import Annotated
+
+    from pydantic import BaseModel, Field
+
+    class Item(BaseModel):
+        sku: str
+        quantity: int = 1
+
+    class Color(enum.Enum):
+        RED = "red"
+        BLUE = "blue"
+
+    return {
+        "Item": Item,
+        "Color": Color,
+        "datetime": datetime,
+        "Annotated": Annotated,
+        "Field": Field,
+    }
+
+
+def make_functions(n: int, salt: str, shape: str = "plain") -> list[Callable[..., Any]]:
     """Create `n` distinct functions (distinct code objects, names and docstrings)."""
     namespace: dict[str, Any] = {"Literal": Literal}
-    source = "".join(_SOURCE.replace("{i}", f"{salt}_{i}") for i in range(n))
+    template = _SOURCE
+    if shape == "models":
+        namespace.update(_model_namespace())
+        template = _MODEL_SOURCE
+    source = "".join(template.replace("{i}", f"{salt}_{i}") for i in range(n))
     # dont_inherit: this module's `from __future__ import annotations` must not leak in.
     exec(compile(source, f"<bench {salt}>", "exec", dont_inherit=True), namespace)
     return [namespace[f"search_{salt}_{i}"] for i in range(n)]
@@ -122,10 +169,10 @@ def cold_sample(name: str, warm_pydantic: bool) -> float:
     return time.perf_counter() - start
 
 
-def warm_round(name: str, n: int, salt: str) -> float:
+def warm_round(name: str, n: int, salt: str, shape: str = "plain") -> float:
     """Seconds per tool for `n` fresh functions."""
     build = builder(name)
-    fns = make_functions(n, salt)
+    fns = make_functions(n, salt, shape)
     gc.collect()
     gc.disable()
     try:
@@ -163,8 +210,16 @@ def run(quick: bool) -> dict[str, Any]:
         for c in warm:
             warm[c].append(warm_round(c, n, f"r{r}_{c.replace('-', '_')}"))
 
+    models: dict[str, list[float]] = {c: [] for c in names}
+    for c in models:
+        warm_round(c, 20, f"mw_{c.replace('-', '_')}", "models")
+    for r in range(warm_repeats):
+        for c in models:
+            models[c].append(warm_round(c, n, f"m{r}_{c.replace('-', '_')}", "models"))
+
     return {
         "n": n,
+        "models_us": {c: statistics.median(v) * 1e6 for c, v in models.items()},
         "skipped": skipped,
         "cold_us": {c: statistics.median(v) * 1e6 for c, v in cold.items()},
         "primed_us": {c: statistics.median(v) * 1e6 for c, v in primed.items()},
@@ -174,6 +229,7 @@ def run(quick: bool) -> dict[str, Any]:
 
 def report(result: dict[str, Any]) -> str:
     cold, primed, warm = result["cold_us"], result["primed_us"], result["warm_us"]
+    models = result["models_us"]
 
     def cell(table: dict[str, float], c: str, fmt: str) -> str:
         if c not in table:
@@ -185,8 +241,9 @@ def report(result: dict[str, Any]) -> str:
         "",
         "| contender | 1 tool, fresh process (µs) | × floor "
         "| 1 tool, pydantic primed (µs) | × floor "
-        f"| {result['n']:,} tools (µs/tool) | × floor |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| {result['n']:,} tools (µs/tool) | × floor "
+        f"| {result['n']:,} model/Field tools (µs/tool) | × floor |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in [*CONTENDERS, "inferencesh-decorate"]:
         if c not in warm:
@@ -194,7 +251,7 @@ def report(result: dict[str, Any]) -> str:
         label = "inferencesh, decoration only" if c == "inferencesh-decorate" else c
         lines.append(
             f"| {label} | {cell(cold, c, ',.0f')} | {cell(primed, c, ',.0f')} "
-            f"| {cell(warm, c, ',.1f')} |"
+            f"| {cell(warm, c, ',.1f')} | {cell(models, c, ',.1f')} |"
         )
     load = result["load_average"]
     before, after = (" ".join(f"{x:.2f}" for x in load[k]) for k in ("before", "after"))
