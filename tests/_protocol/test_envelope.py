@@ -1,5 +1,6 @@
 import json
 import warnings
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -8,7 +9,7 @@ import pytest
 from inferencesh import errors
 from inferencesh._protocol.envelope import error_from_response, read_data
 
-FIXTURES = "../shared/protocol/fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "protocol"
 
 
 def reply(
@@ -150,7 +151,7 @@ def test_status_and_code_map_to_one_class(
 
 
 def test_fixture_412_carries_every_requirement() -> None:
-    with open(f"{FIXTURES}/error-412-requirements.json") as f:
+    with (FIXTURES / "error-412-requirements.json").open() as f:
         body = json.load(f)
     exc = error_from_response(reply(412, body))
     assert isinstance(exc, errors.RequirementsNotMetError)

@@ -6,7 +6,7 @@ import pytest
 from inferencesh._protocol.deltas import merge_delta
 from inferencesh.models import CursorPage, Task, TaskStatus
 
-FIXTURES = Path(__file__).parents[2] / ".." / "shared" / "protocol" / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "protocol"
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from inferencesh._protocol import watch as w
 from inferencesh.errors import StreamError, TaskTimeoutError
 from inferencesh.models.task import TaskStatus
 
-FIXTURES = Path(__file__).parents[2] / ".." / "shared" / "protocol" / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "protocol"
 OPTS = ClientOptions(api_key="k", base_url="http://api.test", max_reconnects=2)
 
 
