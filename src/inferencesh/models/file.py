@@ -9,6 +9,7 @@ from typing import Any, Protocol, cast
 
 from pydantic import PrivateAttr
 
+from inferencesh.errors import InferenceError
 from inferencesh.models._base import APIModel
 
 __all__ = ["AsyncFile", "File", "FileRef", "ProgressCallback"]
@@ -77,7 +78,7 @@ class File(FileRef):
 
     def _client(self) -> _Fetcher:
         if self._files is None:
-            raise RuntimeError(
+            raise InferenceError(
                 "this File was not returned by a client; use client.files.download(file)"
             )
         return self._files
@@ -104,7 +105,7 @@ class AsyncFile(FileRef):
 
     def _client(self) -> _AsyncFetcher:
         if self._files is None:
-            raise RuntimeError(
+            raise InferenceError(
                 "this File was not returned by a client; use client.files.download(file)"
             )
         return self._files
