@@ -55,9 +55,10 @@ def test_invalid_names(name: str) -> None:
 
 
 def test_lambda_needs_a_name() -> None:
-    problems = problems_of(lambda: tool(lambda x: x))
+    identity = lambda x: x  # noqa: E731  # pyright: ignore[reportUnknownLambdaType, reportUnknownVariableType]
+    problems = problems_of(lambda: tool(identity))  # pyright: ignore[reportUnknownLambdaType, reportUnknownArgumentType]
     assert problems[0].startswith("tool name '<lambda>' is invalid")
-    assert tool(name="identity")(lambda x: x).parameters_schema == {
+    assert tool(name="identity")(identity).parameters_schema == {  # pyright: ignore[reportUnknownArgumentType]
         "type": "object",
         "properties": {"x": {}},
         "required": ["x"],
@@ -68,7 +69,7 @@ def test_lambda_needs_a_name() -> None:
 def test_unresolvable_forward_reference() -> None:
     def f(a: Missing, b: list[AlsoMissing]) -> None: ...  # type: ignore[name-defined]  # noqa: F821
 
-    problems = problems_of(lambda: tool(f))
+    problems = problems_of(lambda: tool(f))  # pyright: ignore[reportUnknownLambdaType, reportUnknownArgumentType]
     assert len(problems) == 2
     assert problems[0].startswith("parameter 'a': cannot resolve the annotation 'Missing'")
     assert "define or import the type before the tool is decorated" in problems[0]
@@ -92,7 +93,7 @@ def test_model_with_unresolved_field() -> None:
 def test_type_and_literal_problems() -> None:
     def f(a: type[int], b: Literal[1.5]) -> None: ...  # type: ignore[valid-type]
 
-    problems = problems_of(lambda: tool(f))
+    problems = problems_of(lambda: tool(f))  # pyright: ignore[reportUnknownLambdaType, reportUnknownArgumentType]
     assert problems == [
         "parameter 'a': type[int] has no JSON schema; accept a str or Literal name instead",
         "parameter 'b': Literal values must be JSON scalars, not 1.5",
@@ -133,7 +134,10 @@ def test_params_handler_must_accept_the_arguments() -> None:
 
 
 def test_unsupported_params_sources() -> None:
-    assert problems_of(lambda: tool(name="h", params=Opaque)(lambda **kw: "")) == [
+    def handler(**kwargs: Any) -> str:
+        return ""
+
+    assert problems_of(lambda: tool(name="h", params=Opaque)(handler)) == [
         "params=Opaque is not supported: pass a pydantic model, a TypedDict, a dataclass,"
         " a function, a mapping of string()/obj()... helpers or a JSON schema"
     ]
@@ -190,7 +194,7 @@ def test_mcp_tool_problems() -> None:
 def test_strict_mode_problems_surface_at_decoration() -> None:
     def f(free: dict[str, int], anything: Any, bag: dict = {}) -> None: ...  # type: ignore[type-arg]  # noqa: B006
 
-    problems = problems_of(lambda: tool(strict=True)(f))
+    problems = problems_of(lambda: tool(strict=True)(f))  # pyright: ignore[reportUnknownLambdaType, reportUnknownArgumentType]
     assert problems == [
         "strict mode: free: free-form keys are not allowed in strict mode; use a model or TypedDict with named fields",
         "strict mode: anything: any JSON value ({}) cannot be expressed in strict mode",

@@ -91,7 +91,7 @@ def test_local_types_resolve_from_the_decorating_frame() -> None:
 def test_undefined_names_are_definition_errors() -> None:
     try:
 
-        @tool
+        @tool  # pyright: ignore[reportUnknownArgumentType]
         def f(x: Nowhere, y: int) -> None: ...  # type: ignore[name-defined]  # noqa: F821
     except ToolDefinitionError as exc:
         assert len(exc.problems) == 1
@@ -103,7 +103,7 @@ def test_undefined_names_are_definition_errors() -> None:
 def test_postponed_varargs_still_rejected() -> None:
     try:
 
-        @tool
+        @tool  # pyright: ignore[reportUnknownArgumentType]
         def f(*rest: Missing) -> None: ...  # type: ignore[name-defined]  # noqa: F821
     except ToolDefinitionError as exc:
         assert exc.problems[0].startswith("*rest is not supported")

@@ -29,7 +29,7 @@ from inferencesh.tools._strict import to_strict
 from inferencesh.tools._types import annotation_problem, type_entry
 
 UserId = NewType("UserId", int)
-Json = TypeAliasType("Json", "dict[str, Json] | list[Json] | str | int | float | bool | None")  # type: ignore[misc]
+Json = TypeAliasType("Json", "dict[str, Json] | list[Json] | str | int | float | bool | None")
 Item = TypeVar("Item")
 
 
@@ -51,7 +51,7 @@ class IntLike:
     ("annotation", "problem"),
     [
         (UserId, None),
-        (NewType("Bad", Opaque), "Opaque is not supported by pydantic"),  # type: ignore[misc]
+        (NewType("Bad", Opaque), "Opaque is not supported by pydantic"),
         (Json, None),
         (Item, None),
         (Annotated[int, {"unhashable": True}], None),

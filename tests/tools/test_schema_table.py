@@ -579,7 +579,7 @@ def test_two_recursive_types_with_one_name_are_kept_apart() -> None:
 
     def f(a: first, b: Tree) -> None: ...  # type: ignore[valid-type]
 
-    schema = tool(f).parameters_schema
+    schema = tool(f).parameters_schema  # pyright: ignore[reportUnknownArgumentType]
     assert schema is not None
     assert schema["properties"] == {"a": {"$ref": "#/$defs/Tree"}, "b": {"$ref": "#/$defs/Tree2"}}
     assert schema["$defs"]["Tree"]["properties"]["label"] == {"title": "Label", "type": "string"}

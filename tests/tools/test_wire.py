@@ -18,9 +18,11 @@ from inferencesh.tools import (
     AgentTool,
     AppTool,
     HttpTool,
+    InvalidArguments,
     McpTool,
     Skill,
     Toolset,
+    ValidatedArgs,
     WebhookTool,
     agent_tool,
     app_tool,
@@ -163,6 +165,15 @@ def test_decorated_function_matches_the_fixture_with_a_closed_root() -> None:
     }
 
 
+def handler(**kwargs: Any) -> str:
+    return ""
+
+
+def arguments(result: ValidatedArgs | InvalidArguments) -> dict[str, Any]:
+    assert isinstance(result, ValidatedArgs), result
+    return result.arguments
+
+
 def test_helpers_render_like_the_js_builders_key_order_included() -> None:
     params = {
         "title": string("Task title"),
@@ -175,9 +186,7 @@ def test_helpers_render_like_the_js_builders_key_order_included() -> None:
             )
         ),
     }
-    create_task = tool(name="create_task", params=params, description="Create a task")(
-        lambda **kw: ""
-    )
+    create_task = tool(name="create_task", params=params, description="Create a task")(handler)
     expected = SCHEMAS["js_0_6_54"]["create_task"]
     wire = create_task.to_wire()
     del wire["require_approval"]  # JS omits it when false; the PY SDK always sends it
@@ -191,11 +200,11 @@ def test_array_of_objects_recurses_like_js() -> None:
             "items": array(obj({"id": integer("Id"), "note": optional(string("Note"))}), "Items")
         },
         description="",
-    )(lambda **kw: "")
+    )(handler)
     wire = bulk.to_wire()
     del wire["require_approval"]
     assert wire == SCHEMAS["js_0_6_54"]["bulk_array_of_objects"]
-    assert bulk.validate_arguments({"items": [{"id": "3"}]}).arguments == {"items": [{"id": 3}]}  # type: ignore[union-attr]
+    assert arguments(bulk.validate_arguments({"items": [{"id": "3"}]})) == {"items": [{"id": 3}]}
 
 
 def test_app_and_agent_tools_from_stubs() -> None:
@@ -227,10 +236,10 @@ def test_app_and_agent_tools_from_stubs() -> None:
         "required": ["prompt"],
         "additionalProperties": False,
     }
-    assert generate_image.validate_arguments({"prompt": "cat"}).arguments == {
+    assert arguments(generate_image.validate_arguments({"prompt": "cat"})) == {
         "prompt": "cat",
         "width": 1024,
-    }  # type: ignore[union-attr]
+    }
 
     @agent_tool("infsh/code-reviewer", name="review", display_name="Code review")
     def reviewer(code: str) -> None:
@@ -314,7 +323,7 @@ def test_webhook_and_http_tools_with_typed_params() -> None:
         "input_schema": raw_schema,
     }
     # A raw schema is sent as is; arguments are only checked to be an object.
-    assert call.validate_arguments('{"q": 1}').arguments == {"q": 1}  # type: ignore[union-attr]
+    assert arguments(call.validate_arguments('{"q": 1}')) == {"q": 1}
 
 
 def test_mcp_tool_has_no_local_schema() -> None:
@@ -322,7 +331,7 @@ def test_mcp_tool_has_no_local_schema() -> None:
     assert isinstance(t, McpTool)
     assert t.parameters_schema is None
     assert t.to_wire()["mcp"] == {"server": "notion", "tool_name": "notion_search"}
-    assert t.validate_arguments('{"anything": [1]}').arguments == {"anything": [1]}  # type: ignore[union-attr]
+    assert arguments(t.validate_arguments('{"anything": [1]}')) == {"anything": [1]}
 
 
 def test_every_input_schema_is_valid_json_schema() -> None:

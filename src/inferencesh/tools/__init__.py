@@ -37,10 +37,6 @@ from ._config import InternalTools as InternalTools
 from ._config import Skill as Skill
 from ._config import internal_tools as internal_tools
 from ._context import ToolContext as ToolContext
-from ._decorator import AgentTool as AgentTool
-from ._decorator import AppTool as AppTool
-from ._decorator import agent_tool as agent_tool
-from ._decorator import app_tool as app_tool
 from ._decorator import tool as tool
 from ._function import FunctionTool as FunctionTool
 from ._kinds import HttpAuth as HttpAuth
@@ -51,6 +47,10 @@ from ._kinds import http_tool as http_tool
 from ._kinds import mcp_tool as mcp_tool
 from ._kinds import webhook_tool as webhook_tool
 from ._result import ToolResult as ToolResult
+from ._server import AgentTool as AgentTool
+from ._server import AppTool as AppTool
+from ._server import agent_tool as agent_tool
+from ._server import app_tool as app_tool
 from ._tool import Tool as Tool
 from ._toolset import Toolset as Toolset
 from ._validate import FieldError as FieldError
