@@ -9,6 +9,7 @@ checks each annotation with the per-type cache. No JSON schema is built here.
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 import types
 from collections.abc import Callable, Mapping
@@ -177,7 +178,7 @@ def parameters_of(fn: Any) -> list[_Param]:
         ]
     code = fn.__code__
     names = code.co_varnames
-    annotations: dict[str, Any] = fn.__annotations__
+    annotations = raw_annotations(fn)
     positional, keyword_only = code.co_argcount, code.co_kwonlyargcount
     defaults: tuple[Any, ...] = fn.__defaults__ or ()
     kwdefaults: dict[str, Any] = fn.__kwdefaults__ or {}
@@ -291,6 +292,16 @@ def doc_target(fn: Any) -> Any:
             return target
 
 
+def raw_annotations(fn: Any) -> dict[str, Any]:
+    """`fn.__annotations__`, without evaluating names that do not exist (yet)."""
+    try:
+        return dict(getattr(fn, "__annotations__", None) or {})
+    except NameError:  # pragma: no cover -- Python 3.14+ evaluates annotations on access
+        annotationlib = importlib.import_module("annotationlib")
+        forward = annotationlib.Format.FORWARDREF
+        return dict(annotationlib.get_annotations(fn, format=forward))
+
+
 def _partial_keywords(fn: Any) -> frozenset[str]:
     names: set[str] = set()
     while True:
@@ -316,7 +327,7 @@ def _resolve(
         return get_type_hints(target, localns=local, include_extras=True), {}
     except Exception:
         pass
-    raw: dict[str, Any] = dict(getattr(target, "__annotations__", None) or {})
+    raw = raw_annotations(target)
     hints: dict[str, Any] = {}
     unresolved: dict[str, tuple[str, str]] = {}
     for name, value in raw.items():
@@ -324,6 +335,8 @@ def _resolve(
         try:
             hints.update(get_type_hints(holder, globalns, local, include_extras=True))
         except Exception as exc:
-            text = value if isinstance(value, str) else repr(value)
+            text = (
+                value if isinstance(value, str) else getattr(value, "__forward_arg__", repr(value))
+            )
             unresolved[name] = (text, f"{type(exc).__name__}: {exc}")
     return hints, unresolved
