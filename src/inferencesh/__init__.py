@@ -30,30 +30,30 @@ if TYPE_CHECKING:
     from inferencesh.errors import BadRequestError as BadRequestError
     from inferencesh.errors import ConfigurationError as ConfigurationError
     from inferencesh.errors import ConflictError as ConflictError
+    from inferencesh.errors import FileInputError as FileInputError
     from inferencesh.errors import InferenceError as InferenceError
+    from inferencesh.errors import MissingFileError as MissingFileError
     from inferencesh.errors import NotFoundError as NotFoundError
     from inferencesh.errors import RateLimitError as RateLimitError
     from inferencesh.errors import RequirementsNotMetError as RequirementsNotMetError
+    from inferencesh.errors import SessionEndedError as SessionEndedError
+    from inferencesh.errors import SessionExpiredError as SessionExpiredError
+    from inferencesh.errors import SessionNotFoundError as SessionNotFoundError
     from inferencesh.errors import StreamError as StreamError
     from inferencesh.errors import TaskCancelledError as TaskCancelledError
     from inferencesh.errors import TaskError as TaskError
     from inferencesh.errors import TaskFailedError as TaskFailedError
     from inferencesh.errors import TaskTimeoutError as TaskTimeoutError
-    from inferencesh.errors import FileInputError as FileInputError
-    from inferencesh.errors import MissingFileError as MissingFileError
-    from inferencesh.errors import SessionEndedError as SessionEndedError
-    from inferencesh.errors import SessionExpiredError as SessionExpiredError
-    from inferencesh.errors import SessionNotFoundError as SessionNotFoundError
     from inferencesh.errors import UploadError as UploadError
     from inferencesh.errors import WorkerConflictError as WorkerConflictError
+    from inferencesh.models._status import TaskStatus as TaskStatus
+    from inferencesh.models._status import TaskUpdate as TaskUpdate
     from inferencesh.models.file import AsyncFile as AsyncFile
     from inferencesh.models.file import File as File
     from inferencesh.models.file import FileRef as FileRef
     from inferencesh.models.page import CursorPage as CursorPage
     from inferencesh.models.session import Session as Session
     from inferencesh.models.task import Task as Task
-    from inferencesh.models.task import TaskStatus as TaskStatus
-    from inferencesh.models.task import TaskUpdate as TaskUpdate
     from inferencesh.tools import Skill as Skill
     from inferencesh.tools import Tool as Tool
     from inferencesh.tools import ToolContext as ToolContext
@@ -80,11 +80,10 @@ _LAZY: dict[str, str] = {
     "FileRef": "inferencesh.models.file",
     "Session": "inferencesh.models.session",
     "Task": "inferencesh.models.task",
-    "TaskStatus": "inferencesh.models.task",
-    "TaskUpdate": "inferencesh.models.task",
-    **{
-        name: "inferencesh.tools"
-        for name in (
+    "TaskStatus": "inferencesh.models._status",
+    "TaskUpdate": "inferencesh.models._status",
+    **dict.fromkeys(
+        (
             "Skill",
             "Tool",
             "ToolContext",
@@ -97,8 +96,9 @@ _LAZY: dict[str, str] = {
             "mcp_tool",
             "tool",
             "webhook_tool",
-        )
-    },
+        ),
+        "inferencesh.tools",
+    ),
     **dict.fromkeys(
         (
             "APIConnectionError",

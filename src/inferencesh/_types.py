@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final, Literal, TypeAlias
 
 import httpx2
 
-__all__ = ["JSON", "NOT_GIVEN", "JSONObject", "NotGiven", "StreamMode", "TimeoutTypes"]
+__all__ = [
+    "JSON",
+    "NOT_GIVEN",
+    "JSONObject",
+    "NotGiven",
+    "ProgressCallback",
+    "StreamMode",
+    "TimeoutTypes",
+]
 
 JSON: TypeAlias = Any
 """A value that came from (or goes to) `json`: dict, list, str, int, float, bool or None."""
@@ -17,6 +26,9 @@ StreamMode: TypeAlias = Literal["stream", "poll"]
 """How a task is followed: an NDJSON stream, or polling `/tasks/{id}/status`."""
 
 TimeoutTypes: TypeAlias = float | httpx2.Timeout | None
+
+ProgressCallback: TypeAlias = Callable[[int, int | None], object]
+"""Called as `(bytes_done, bytes_total)`; the total is None when the server did not say."""
 
 
 class NotGiven:

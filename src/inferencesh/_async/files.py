@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import anyio.to_thread
@@ -20,15 +20,24 @@ from inferencesh._protocol.endpoints import build
 from inferencesh._protocol.envelope import error_from_response, read_data
 from inferencesh._protocol.results import as_model, translate_transport_error
 from inferencesh._protocol.retry import RetryPolicy
+from inferencesh._types import ProgressCallback
 from inferencesh.errors import APIError, APIResponseValidationError, UploadError
-from inferencesh.models.file import AsyncFile, FileRef, ProgressCallback
-from inferencesh.models.page import CursorPage
+
+if TYPE_CHECKING:
+    from inferencesh.models.file import AsyncFile, FileRef
+    from inferencesh.models.page import CursorPage
 
 __all__ = ["AsyncFiles"]
 
 logger = logging.getLogger("inferencesh")
 
 MAX_PARALLEL_UPLOADS = 4
+
+
+def _file() -> type[AsyncFile]:
+    from inferencesh.models.file import AsyncFile  # built on first use, see inferencesh.models
+
+    return AsyncFile
 
 
 class AsyncFiles:
@@ -75,12 +84,12 @@ class AsyncFiles:
                 file_id=file_id if isinstance(file_id, str) else None,
             ) from exc
         record.pop("upload_url", None)
-        return self._bind(as_model(AsyncFile, record, response))
+        return self._bind(as_model(_file(), record, response))
 
     async def get(self, file_id: str) -> AsyncFile:
         """Fetch a file's record."""
         call = build(self._http.opts, "GET", f"/files/{_quote(file_id)}")
-        return self._bind(as_model(AsyncFile, await self._http.request(call)))
+        return self._bind(as_model(_file(), await self._http.request(call)))
 
     async def list(self, *, limit: int = 20, cursor: str | None = None) -> CursorPage[AsyncFile]:
         """One page of your files, newest first."""
@@ -88,7 +97,9 @@ class AsyncFiles:
         if cursor:
             body["cursor"] = cursor
         call = build(self._http.opts, "POST", "/files/list", body=body, idempotent=True)
-        page = as_model(CursorPage[AsyncFile], await self._http.request(call))
+        from inferencesh.models.page import CursorPage
+
+        page = as_model(CursorPage[_file()], await self._http.request(call))
         for item in page.items:
             self._bind(item)
         return page
@@ -109,6 +120,8 @@ class AsyncFiles:
         The bytes go to a temporary file next to the destination, renamed into place when
         complete, so a failed download never leaves a partial file behind.
         """
+        from inferencesh.models.file import FileRef
+
         ref = file if isinstance(file, FileRef) else FileRef(uri=file)
         target = Path(dest)
         if await anyio.Path(target).is_dir():
@@ -128,7 +141,7 @@ class AsyncFiles:
 
     async def read_bytes(self, file: FileRef | str) -> bytes:
         """A whole file in memory (use `download` for large files)."""
-        uri = file.uri if isinstance(file, FileRef) else file
+        uri = file if isinstance(file, str) else file.uri
         async with aclosing(self._chunks(uri, None)) as chunks:
             return b"".join([chunk async for chunk in chunks])
 

@@ -17,13 +17,20 @@ from inferencesh.errors import (
     SessionNotFoundError,
     TaskError,
 )
-from inferencesh.models.session import Session
-from inferencesh.models.task import Task, TaskUpdate
+from inferencesh.models._status import TaskUpdate
 
 if TYPE_CHECKING:
     from inferencesh._async.client import AsyncInference
+    from inferencesh.models.session import Session
+    from inferencesh.models.task import Task
 
 __all__ = ["AsyncAppSession", "AsyncSessions"]
+
+
+def _session() -> type[Session]:
+    from inferencesh.models.session import Session  # built on first use, see inferencesh.models
+
+    return Session
 
 
 class AsyncSessions:
@@ -38,7 +45,7 @@ class AsyncSessions:
         Raises:
             SessionNotFoundError: no session has this id.
         """
-        return as_model(Session, await self._http.request(api.get(self._http.opts, session_id)))
+        return as_model(_session(), await self._http.request(api.get(self._http.opts, session_id)))
 
     async def list(self) -> builtins.list[Session]:
         """Your sessions."""
@@ -49,7 +56,7 @@ class AsyncSessions:
             if isinstance(payload, Mapping)
             else payload
         )
-        return [as_model(Session, item) for item in cast("list[Any]", items or [])]
+        return [as_model(_session(), item) for item in cast("list[Any]", items or [])]
 
     async def keepalive(self, session_id: str) -> Session:
         """Restart a session's idle timer.
@@ -59,7 +66,7 @@ class AsyncSessions:
             SessionEndedError: the session was ended.
         """
         return as_model(
-            Session, await self._http.request(api.keepalive(self._http.opts, session_id))
+            _session(), await self._http.request(api.keepalive(self._http.opts, session_id))
         )
 
     async def end(self, session_id: str) -> None:

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import aclosing
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from inferencesh._async._http import AsyncHTTP
 from inferencesh._async.files import AsyncFiles
@@ -16,9 +16,11 @@ from inferencesh._protocol.results import as_model, finished
 from inferencesh._protocol.watch import TaskWatch
 from inferencesh._types import NOT_GIVEN, NotGiven, StreamMode, TimeoutTypes
 from inferencesh.errors import StreamError
-from inferencesh.models.file import AsyncFile
-from inferencesh.models.page import CursorPage
-from inferencesh.models.task import ResourceStatus, Task, TaskLogs, TaskStatus, TaskUpdate
+from inferencesh.models._status import TaskStatus, TaskUpdate
+
+if TYPE_CHECKING:
+    from inferencesh.models.page import CursorPage
+    from inferencesh.models.task import ResourceStatus, Task, TaskLogs
 
 __all__ = ["AsyncTaskStream", "AsyncTasks"]
 
@@ -84,18 +86,24 @@ class AsyncTasks:
 
     async def get(self, task_id: str) -> Task:
         """Fetch a task with its input, output, events and logs."""
+        from inferencesh.models.task import Task  # built on first use, see inferencesh.models
+
         return self._bind(
             as_model(Task, await self._http.request(api.get(self._http.opts, task_id)))
         )
 
     async def status(self, task_id: str) -> ResourceStatus:
         """Fetch only a task's status (cheap; what poll mode uses)."""
+        from inferencesh.models.task import ResourceStatus
+
         return as_model(
             ResourceStatus, await self._http.request(api.status(self._http.opts, task_id))
         )
 
     async def logs(self, task_id: str) -> TaskLogs:
         """Fetch a task's status, events and log blocks."""
+        from inferencesh.models.task import TaskLogs
+
         return as_model(TaskLogs, await self._http.request(api.logs(self._http.opts, task_id)))
 
     async def cancel(self, task_id: str) -> None:
@@ -123,6 +131,9 @@ class AsyncTasks:
 
         Pass the page's `next_cursor` as `cursor` for the next page.
         """
+        from inferencesh.models.page import CursorPage
+        from inferencesh.models.task import Task
+
         call = api.list_tasks(
             self._http.opts, limit=limit, cursor=cursor, status=status, app_id=app_id, sort=sort
         )
@@ -204,6 +215,8 @@ class AsyncTasks:
 
     def _bind(self, task: Task) -> Task:
         """Turn file values in the output into `AsyncFile` objects that can download themselves."""
+        from inferencesh.models.file import AsyncFile
+
         files = self._files
         task.output = bind_files(
             task.output,

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from inferencesh.models.file import looks_like_file
+__all__ = ["bind_files", "looks_like_file"]
 
-__all__ = ["bind_files"]
+
+def looks_like_file(value: Any) -> bool:
+    """Whether an output value is a file object as apps serialize them (`{uri, ...}`)."""
+    if not isinstance(value, dict):
+        return False
+    data = cast("dict[str, Any]", value)
+    uri = data.get("uri")
+    return (
+        isinstance(uri, str)
+        and bool(uri)
+        and any(k in data for k in ("content_type", "filename", "size", "path"))
+    )
 
 
 def bind_files(value: Any, make: Callable[[dict[str, Any]], Any]) -> Any:

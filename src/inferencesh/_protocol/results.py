@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx2
-from pydantic import BaseModel, ValidationError
 
 from inferencesh.errors import (
     APIConnectionError,
@@ -15,15 +14,22 @@ from inferencesh.errors import (
     TaskFailedError,
     TaskRejectedError,
 )
-from inferencesh.models.task import Task, TaskStatus
+from inferencesh.models._status import TaskStatus
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from inferencesh.models.task import Task
 
 __all__ = ["as_model", "finished", "translate_transport_error"]
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 
 def as_model(model: type[M], data: Any, response: httpx2.Response | None = None) -> M:
     """Validate a payload; a payload that does not fit is the server's fault, said clearly."""
+    from pydantic import ValidationError  # here, not at import: see models/__init__.py
+
     try:
         return model.model_validate(data)
     except ValidationError as exc:

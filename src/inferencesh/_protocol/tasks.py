@@ -8,7 +8,7 @@ from typing import Any
 from inferencesh._config import ClientOptions
 from inferencesh._protocol.endpoints import ApiRequest, build, run_body, task_path
 from inferencesh._types import NOT_GIVEN, NotGiven
-from inferencesh.models.task import TaskStatus
+from inferencesh.models._status import TaskStatus
 
 __all__ = ["cancel", "delete", "get", "list_tasks", "logs", "run", "status"]
 

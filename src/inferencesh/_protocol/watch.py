@@ -28,7 +28,7 @@ from inferencesh._protocol.deltas import merge_delta
 from inferencesh._protocol.retry import RetryPolicy
 from inferencesh._types import StreamMode
 from inferencesh.errors import StreamError, TaskTimeoutError
-from inferencesh.models.task import TaskStatus, TaskUpdate
+from inferencesh.models._status import TaskStatus, TaskUpdate
 
 __all__ = ["Action", "Fetch", "Finished", "OpenStream", "PollStatus", "Sleep", "TaskWatch"]
 

@@ -17,7 +17,7 @@ from inferencesh._protocol.ndjson import NdjsonDecoder
 from inferencesh._protocol.results import translate_transport_error
 from inferencesh._protocol.retry import RetryPolicy
 from inferencesh.errors import APIConnectionError, APIResponseValidationError
-from inferencesh.models.task import TaskUpdate
+from inferencesh.models._status import TaskUpdate
 
 __all__ = ["HTTP"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Literal, Self, overload
+from typing import TYPE_CHECKING, Any, Literal, Self, overload
 
 import httpx2
 
@@ -14,7 +14,10 @@ from inferencesh._sync.files import Files
 from inferencesh._sync.sessions import AppSession, Sessions
 from inferencesh._sync.tasks import Tasks, TaskStream
 from inferencesh._types import NOT_GIVEN, NotGiven, StreamMode, TimeoutTypes
-from inferencesh.models.task import Task, TaskUpdate
+from inferencesh.models._status import TaskUpdate
+
+if TYPE_CHECKING:
+    from inferencesh.models.task import Task
 
 __all__ = ["Inference", "inference"]
 
@@ -221,6 +224,8 @@ class Inference:
         }
         created = self.tasks._create(app, input, fields, timeout, max_retries, auto_upload)  # pyright: ignore[reportPrivateUsage]
         if not stream and not wait:
+            from inferencesh.models.task import Task  # built on first use, see inferencesh.models
+
             return self.tasks._bind(Task.model_validate(created))  # pyright: ignore[reportPrivateUsage]
         watch = self.tasks._watch(str(created.get("id", "")), created, mode, wait_timeout)  # pyright: ignore[reportPrivateUsage]
         if stream:

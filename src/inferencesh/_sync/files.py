@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx2
 
@@ -19,15 +19,24 @@ from inferencesh._protocol.envelope import error_from_response, read_data
 from inferencesh._protocol.results import as_model, translate_transport_error
 from inferencesh._protocol.retry import RetryPolicy
 from inferencesh._sync._http import HTTP
+from inferencesh._types import ProgressCallback
 from inferencesh.errors import APIError, APIResponseValidationError, UploadError
-from inferencesh.models.file import File, FileRef, ProgressCallback
-from inferencesh.models.page import CursorPage
+
+if TYPE_CHECKING:
+    from inferencesh.models.file import File, FileRef
+    from inferencesh.models.page import CursorPage
 
 __all__ = ["Files"]
 
 logger = logging.getLogger("inferencesh")
 
 MAX_PARALLEL_UPLOADS = 4
+
+
+def _file() -> type[File]:
+    from inferencesh.models.file import File  # built on first use, see inferencesh.models
+
+    return File
 
 
 class Files:
@@ -74,12 +83,12 @@ class Files:
                 file_id=file_id if isinstance(file_id, str) else None,
             ) from exc
         record.pop("upload_url", None)
-        return self._bind(as_model(File, record, response))
+        return self._bind(as_model(_file(), record, response))
 
     def get(self, file_id: str) -> File:
         """Fetch a file's record."""
         call = build(self._http.opts, "GET", f"/files/{_quote(file_id)}")
-        return self._bind(as_model(File, self._http.request(call)))
+        return self._bind(as_model(_file(), self._http.request(call)))
 
     def list(self, *, limit: int = 20, cursor: str | None = None) -> CursorPage[File]:
         """One page of your files, newest first."""
@@ -87,7 +96,9 @@ class Files:
         if cursor:
             body["cursor"] = cursor
         call = build(self._http.opts, "POST", "/files/list", body=body, idempotent=True)
-        page = as_model(CursorPage[File], self._http.request(call))
+        from inferencesh.models.page import CursorPage
+
+        page = as_model(CursorPage[_file()], self._http.request(call))
         for item in page.items:
             self._bind(item)
         return page
@@ -108,6 +119,8 @@ class Files:
         The bytes go to a temporary file next to the destination, renamed into place when
         complete, so a failed download never leaves a partial file behind.
         """
+        from inferencesh.models.file import FileRef
+
         ref = file if isinstance(file, FileRef) else FileRef(uri=file)
         target = Path(dest)
         if target.is_dir():
@@ -124,7 +137,7 @@ class Files:
 
     def read_bytes(self, file: FileRef | str) -> bytes:
         """A whole file in memory (use `download` for large files)."""
-        uri = file.uri if isinstance(file, FileRef) else file
+        uri = file if isinstance(file, str) else file.uri
         return b"".join(self._chunks(uri, None))
 
     # -- internals ------------------------------------------------------------------------

@@ -17,13 +17,20 @@ from inferencesh.errors import (
     SessionNotFoundError,
     TaskError,
 )
-from inferencesh.models.session import Session
-from inferencesh.models.task import Task, TaskUpdate
+from inferencesh.models._status import TaskUpdate
 
 if TYPE_CHECKING:
     from inferencesh._sync.client import Inference
+    from inferencesh.models.session import Session
+    from inferencesh.models.task import Task
 
 __all__ = ["AppSession", "Sessions"]
+
+
+def _session() -> type[Session]:
+    from inferencesh.models.session import Session  # built on first use, see inferencesh.models
+
+    return Session
 
 
 class Sessions:
@@ -38,7 +45,7 @@ class Sessions:
         Raises:
             SessionNotFoundError: no session has this id.
         """
-        return as_model(Session, self._http.request(api.get(self._http.opts, session_id)))
+        return as_model(_session(), self._http.request(api.get(self._http.opts, session_id)))
 
     def list(self) -> builtins.list[Session]:
         """Your sessions."""
@@ -49,7 +56,7 @@ class Sessions:
             if isinstance(payload, Mapping)
             else payload
         )
-        return [as_model(Session, item) for item in cast("list[Any]", items or [])]
+        return [as_model(_session(), item) for item in cast("list[Any]", items or [])]
 
     def keepalive(self, session_id: str) -> Session:
         """Restart a session's idle timer.
@@ -58,7 +65,7 @@ class Sessions:
             SessionExpiredError: the idle timeout had already passed.
             SessionEndedError: the session was ended.
         """
-        return as_model(Session, self._http.request(api.keepalive(self._http.opts, session_id)))
+        return as_model(_session(), self._http.request(api.keepalive(self._http.opts, session_id)))
 
     def end(self, session_id: str) -> None:
         """End a session and release its worker."""

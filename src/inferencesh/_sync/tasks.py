@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from inferencesh._protocol import tasks as api
 from inferencesh._protocol.outputs import bind_files
@@ -14,9 +14,11 @@ from inferencesh._sync._http import HTTP
 from inferencesh._sync.files import Files
 from inferencesh._types import NOT_GIVEN, NotGiven, StreamMode, TimeoutTypes
 from inferencesh.errors import StreamError
-from inferencesh.models.file import File
-from inferencesh.models.page import CursorPage
-from inferencesh.models.task import ResourceStatus, Task, TaskLogs, TaskStatus, TaskUpdate
+from inferencesh.models._status import TaskStatus, TaskUpdate
+
+if TYPE_CHECKING:
+    from inferencesh.models.page import CursorPage
+    from inferencesh.models.task import ResourceStatus, Task, TaskLogs
 
 __all__ = ["TaskStream", "Tasks"]
 
@@ -80,14 +82,20 @@ class Tasks:
 
     def get(self, task_id: str) -> Task:
         """Fetch a task with its input, output, events and logs."""
+        from inferencesh.models.task import Task  # built on first use, see inferencesh.models
+
         return self._bind(as_model(Task, self._http.request(api.get(self._http.opts, task_id))))
 
     def status(self, task_id: str) -> ResourceStatus:
         """Fetch only a task's status (cheap; what poll mode uses)."""
+        from inferencesh.models.task import ResourceStatus
+
         return as_model(ResourceStatus, self._http.request(api.status(self._http.opts, task_id)))
 
     def logs(self, task_id: str) -> TaskLogs:
         """Fetch a task's status, events and log blocks."""
+        from inferencesh.models.task import TaskLogs
+
         return as_model(TaskLogs, self._http.request(api.logs(self._http.opts, task_id)))
 
     def cancel(self, task_id: str) -> None:
@@ -115,6 +123,9 @@ class Tasks:
 
         Pass the page's `next_cursor` as `cursor` for the next page.
         """
+        from inferencesh.models.page import CursorPage
+        from inferencesh.models.task import Task
+
         call = api.list_tasks(
             self._http.opts, limit=limit, cursor=cursor, status=status, app_id=app_id, sort=sort
         )
@@ -191,6 +202,8 @@ class Tasks:
 
     def _bind(self, task: Task) -> Task:
         """Turn file values in the output into `File` objects that can download themselves."""
+        from inferencesh.models.file import File
+
         files = self._files
         task.output = bind_files(
             task.output,

@@ -65,9 +65,8 @@ def demo(*, fast: bool = False) -> int:
         drawn = client.run("infsh/draw-image", {"prompt": "a red disc", "width": 64, "height": 32})
         with tempfile.TemporaryDirectory() as folder:
             path = drawn.output["image"].download(folder)
-            _say(
-                f"{path.name}: {path.stat().st_size} bytes, {drawn.output['width']}x{drawn.output['height']}"
-            )
+            size = f"{drawn.output['width']}x{drawn.output['height']}"
+            _say(f"{path.name}: {path.stat().st_size} bytes, {size}")
     _say()
     _say("Done. Point the same code at the real API by setting INFERENCE_API_KEY.")
     return 0

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from pydantic import PrivateAttr
 
+from inferencesh._types import ProgressCallback
 from inferencesh.errors import InferenceError
 from inferencesh.models._base import APIModel
 
 __all__ = ["AsyncFile", "File", "FileRef", "ProgressCallback"]
-
-ProgressCallback = Callable[[int, int | None], object]
-"""Called as `(bytes_done, bytes_total)`; the total is None when the server did not say."""
 
 
 class _Fetcher(Protocol):
@@ -109,16 +106,3 @@ class AsyncFile(FileRef):
                 "this File was not returned by a client; use client.files.download(file)"
             )
         return self._files
-
-
-def looks_like_file(value: Any) -> bool:
-    """Whether an output value is a file object as apps serialize them (`{uri, ...}`)."""
-    if not isinstance(value, dict):
-        return False
-    data = cast("dict[str, Any]", value)
-    uri = data.get("uri")
-    return (
-        isinstance(uri, str)
-        and bool(uri)
-        and any(k in data for k in ("content_type", "filename", "size", "path"))
-    )
