@@ -334,6 +334,13 @@ def test_mcp_tool_has_no_local_schema() -> None:
     assert arguments(t.validate_arguments('{"anything": [1]}')) == {"anything": [1]}
 
 
+def test_server_tools_without_params_have_no_local_schema() -> None:
+    t = app_tool("upscale", "infsh/upscaler@1")
+    assert t.parameters_schema is None
+    assert arguments(t.validate_arguments({"image": "x"})) == {"image": "x"}
+    assert agent_tool("helper", "infsh/helper").parameters_schema is None
+
+
 def test_every_input_schema_is_valid_json_schema() -> None:
     for entry in build_fixture_tools().to_wire():
         schema = entry.get(entry["type"], {}).get("input_schema")

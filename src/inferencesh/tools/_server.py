@@ -254,8 +254,10 @@ def _server_tool(
     localns: Mapping[str, Any],
 ) -> _T:
     problems = [p for p in (check_name(name), _ref_problem(ref, kind)) if p]
-    parameters, found = parameters_from(params, localns=localns)
-    problems += found
+    parameters: Parameters | None = None  # no stub or params=: the server knows the schema
+    if params is not None:
+        parameters, found = parameters_from(params, localns=localns)
+        problems += found
     if problems:
         raise ToolDefinitionError(str(name), problems)
     return cls(name=name, ref=ref, parameters=parameters, **options)
