@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import struct
 import zlib
 from typing import Any
@@ -215,10 +214,17 @@ def test_draw_image_returns_a_valid_png(http: httpx2.Client, local_emu: Emulator
         http, local_emu, "infsh/draw-image", {"prompt": "a cat", "width": 40, "height": 30}
     )
     image = task["output"]["image"]
-    prefix = "data:image/png;base64,"
-    assert image["uri"].startswith(prefix)
-    png = base64.b64decode(image["uri"].removeprefix(prefix))
-    assert (image["content_type"], image["size"]) == ("image/png", len(png))
+    assert task["output"]["width"] == 40 and task["output"]["height"] == 30
+    # A real file of the emulator, fetched like a presigned URL: no key needed.
+    fetched = httpx2.get(image["uri"])
+    assert fetched.status_code == 200
+    assert fetched.headers["content-type"] == "image/png"
+    png = fetched.content
+    assert (image["content_type"], image["size"], image["filename"]) == (
+        "image/png",
+        len(png),
+        "image.png",
+    )
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     chunks: dict[bytes, bytes] = {}
     at = 8
@@ -240,7 +246,8 @@ def test_draw_image_returns_a_valid_png(http: httpx2.Client, local_emu: Emulator
     same = finished(
         http, local_emu, "infsh/draw-image", {"prompt": "a cat", "width": 40, "height": 30}
     )
-    assert same["output"] == task["output"]
+    assert same["output"]["image"]["uri"] != image["uri"]  # a file per run
+    assert httpx2.get(same["output"]["image"]["uri"]).content == png  # the same picture
 
 
 def test_draw_image_limits_its_size(http: httpx2.Client) -> None:

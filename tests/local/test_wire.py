@@ -89,8 +89,14 @@ ERROR_CASES: list[tuple[str, str, Any, int, str]] = [
     ("POST", "/apps/run", {"app": "test/counter", "input": {}, "setup": {"start": "x"}}, 422,
      "validation_error"),
     ("POST", "/apps/run", {"app": "infsh/needs-secret", "input": {}}, 412, "requirements_not_met"),
-    ("POST", "/apps/run", {"app": "infsh/echo", "input": {}, "session": "new"}, 501,
-     "not_implemented"),
+    ("POST", "/apps/run", {"app": "infsh/echo", "input": {}, "session_timeout": 30}, 400,
+     "validation_error"),
+    ("POST", "/apps/run", {"app": "infsh/echo", "input": {}, "session": "new",
+                           "session_timeout": 3601}, 400, "validation_error"),
+    ("POST", "/apps/run", {"app": "infsh/echo", "input": {}, "session": 5}, 400,
+     "invalid_request"),
+    ("POST", "/apps/run", {"app": "infsh/echo", "input": {}, "session": "sess_missing"}, 404,
+     "SESSION_NOT_FOUND"),
     ("GET", "/tasks/tsk_missing", None, 404, "not_found"),
     ("GET", "/tasks/tsk_missing/status", None, 404, "not_found"),
     ("GET", "/tasks/tsk_missing/logs", None, 404, "not_found"),
@@ -119,12 +125,16 @@ def test_each_bad_request_gets_problem_json_and_changes_nothing(
     code: str,
 ) -> None:
     before = local_emu.tasks()
+    sessions = [s["id"] for s in local_emu.sessions()]
+    files = [f["id"] for f in local_emu.files(include_pending=True)]
     if isinstance(body, bytes):
         response = http.request(method, path, content=body)
     else:
         response = http.request(method, path, json=body)
     assert_problem(response, status, code)
     assert [t["id"] for t in local_emu.tasks()] == [t["id"] for t in before]
+    assert [s["id"] for s in local_emu.sessions()] == sessions
+    assert [f["id"] for f in local_emu.files(include_pending=True)] == files
 
 
 def test_invalid_input_names_each_bad_field(http: httpx2.Client) -> None:

@@ -26,6 +26,7 @@ from inferencesh.local._apps import TaskCancelled as TaskCancelled
 from inferencesh.local._emulator import DEFAULT_API_KEY as DEFAULT_API_KEY
 from inferencesh.local._emulator import Emulator as Emulator
 from inferencesh.local._faults import Faults as Faults
+from inferencesh.local._files import LocalFile as LocalFile
 from inferencesh.local._server import RunningServer as RunningServer
 from inferencesh.local._server import running as running
 from inferencesh.local._server import serve as serve
@@ -36,6 +37,7 @@ __all__ = [
     "Emulator",
     "Faults",
     "IntegrationRequirement",
+    "LocalFile",
     "RegisteredApp",
     "RunningServer",
     "TaskCancelled",
@@ -50,6 +52,7 @@ def _publish(*objects: Any) -> None:
         obj.__module__ = __name__
 
 
-_publish(AppContext, Emulator, Faults, IntegrationRequirement, RegisteredApp, RunningServer)
+_publish(AppContext, Emulator, Faults, IntegrationRequirement, LocalFile, RegisteredApp)
+_publish(RunningServer)
 _publish(TaskCancelled, running, serve)
 del _publish

@@ -55,6 +55,7 @@ class AppContext:
         function: str,
         setup: Any,
         secrets: Mapping[str, str],
+        session_id: str | None = None,
     ) -> None:
         self._store = store
         self._record = record
@@ -69,6 +70,8 @@ class AppContext:
         """The validated setup (a model instance when the app has a setup model)."""
         self.secrets: Mapping[str, str] = dict(secrets)
         """The values of the secrets the app declared in `requires_secrets`."""
+        self.session_id = session_id
+        """The session the task runs in (its worker is pinned to it), or None."""
 
     def log(self, text: str) -> None:
         """Append a log entry to the task; its streams get it at once."""
@@ -175,11 +178,14 @@ class RegisteredApp:
         version: str = "v1",
         description: str = "",
         wait_for_stream: float = 0.0,
+        local_files: bool = True,
     ) -> None:
         parse_ref(ref)  # validates the shape
         if wait_for_stream < 0:
             raise ValueError(f"wait_for_stream must be >= 0, got {wait_for_stream}")
         self.wait_for_stream = wait_for_stream
+        self.local_files = local_files
+        """Whether file uris of the emulator in the input reach the app as local paths."""
         self.ref = ref
         self.target = target
         self.version = version

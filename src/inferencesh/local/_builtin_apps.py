@@ -6,7 +6,9 @@
 | `infsh/echo` | any object | the same object |
 | `infsh/slow` | `{steps=5, interval=0.2}` | `{steps}`; logs and progress per step |
 | `infsh/fail` | `{message}` | fails with `message` |
-| `infsh/draw-image` | `{prompt, width=128, height=128}` | `{image: {uri (PNG data URI), ...}}` |
+| `infsh/draw-image` | `{prompt, width=128, height=128}` | `{image: <PNG file>, width, height}` |
+| `infsh/file-info` | `{file, others=[]}` (files) | `{file: {size, sha256, name}, others: [...]}` |
+| `infsh/session-test` | `set_value`, `get_value`, `increment`, `get_all` | state of a worker |
 | `infsh/llm-echo` | `{text}` (+ any LLM settings) | `{response, usage}`, streamed as deltas |
 | `infsh/needs-secret` | `{}` | needs secret `OPENAI_API_KEY`, else 412 |
 | `infsh/needs-integration` | `{}` | needs that secret and Google, else 412 |
@@ -14,14 +16,15 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from inferencesh.local._apps import AppContext, IntegrationRequirement, RegisteredApp
+from inferencesh.local._files import LocalFile
 from inferencesh.local._png import encode_png
 
 __all__ = ["builtin_apps"]
@@ -96,7 +99,7 @@ class DrawInput(BaseModel):
 
 
 def draw_image(ctx: AppContext, input: DrawInput) -> dict[str, Any]:
-    """Draw a gradient with a disc on it and return it as a PNG data URI."""
+    """Draw a gradient with a disc on it and return it as a PNG file."""
     w, h = input.width, input.height
     seed = hashlib.sha256(input.prompt.encode()).digest()
     top, bottom, disc = seed[0:3], seed[3:6], seed[6:9]
@@ -116,9 +119,83 @@ def draw_image(ctx: AppContext, input: DrawInput) -> dict[str, Any]:
             ctx.raise_if_cancelled()
     png = encode_png(w, h, rows)
     ctx.log(f"drew a {w}x{h} PNG ({len(png)} bytes)")
-    uri = "data:image/png;base64," + base64.b64encode(png).decode()
-    image = {"uri": uri, "content_type": "image/png", "filename": "image.png", "size": len(png)}
+    image = LocalFile(png, filename="image.png", content_type="image/png")
     return {"image": image, "width": w, "height": h}
+
+
+class FileInfoInput(BaseModel):
+    """Input of `infsh/file-info`: files, which the app gets as local paths."""
+
+    file: Path
+    others: list[Path] = Field(default_factory=list[Path])
+
+
+def _digest(path: Path, ctx: AppContext) -> dict[str, Any]:
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path.name}")
+    sha = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1024 * 1024), b""):
+            ctx.raise_if_cancelled()
+            sha.update(chunk)
+            size += len(chunk)
+    return {"size": size, "sha256": sha.hexdigest()}
+
+
+def file_info(ctx: AppContext, input: FileInfoInput) -> dict[str, Any]:
+    """Size and SHA-256 of each file (proves the bytes arrived), and the first one's name."""
+    first = {**_digest(input.file, ctx), "name": input.file.name}
+    ctx.log(f"{first['name']}: {first['size']} bytes")
+    return {"file": first, "others": [_digest(p, ctx) for p in input.others]}
+
+
+class SetValueInput(BaseModel):
+    """Input of `infsh/session-test` `set_value`."""
+
+    key: str
+    value: Any = None
+
+
+class KeyInput(BaseModel):
+    """Input of `infsh/session-test` `get_value`."""
+
+    key: str
+
+
+class SessionTest:
+    """`infsh/session-test`: state that lives as long as its worker, to prove sessions work.
+
+    The functions the official SDKs' integration tests call. Each session has a worker of its
+    own, so the state of one session never shows in another.
+    """
+
+    def setup(self, ctx: AppContext) -> None:
+        """Start empty."""
+        self.values: dict[str, Any] = {}
+        self.count = 0
+
+    def set_value(self, ctx: AppContext, input: SetValueInput) -> dict[str, Any]:
+        """Store `value` under `key`."""
+        self.values[input.key] = input.value
+        return {"key": input.key, "value": input.value}
+
+    def get_value(self, ctx: AppContext, input: KeyInput) -> dict[str, Any]:
+        """The value stored under `key` in this worker (None if none)."""
+        return {"value": self.values.get(input.key)}
+
+    def increment(self, ctx: AppContext, input: NoInput) -> dict[str, Any]:
+        """Count the calls of `increment` on this worker."""
+        self.count += 1
+        return {"value": self.count}
+
+    def get_all(self, ctx: AppContext, input: NoInput) -> dict[str, Any]:
+        """Everything stored, and the count."""
+        return {"values": dict(self.values), "count": self.count}
+
+    def run(self, ctx: AppContext, input: NoInput) -> dict[str, Any]:
+        """What a session's first call runs by default: the same as `get_all`."""
+        return self.get_all(ctx, input)
 
 
 class LLMInput(BaseModel):
@@ -174,10 +251,13 @@ def builtin_apps() -> list[RegisteredApp]:
     return [
         # The version the official SDKs' integration tests pin.
         RegisteredApp("infsh/text-templating", text_templating, version="53bk0yzk"),
-        RegisteredApp("infsh/echo", echo),
+        # Echoes file uris as sent, not as the local paths other apps get.
+        RegisteredApp("infsh/echo", echo, local_files=False),
         RegisteredApp("infsh/slow", slow),
         RegisteredApp("infsh/fail", fail),
         RegisteredApp("infsh/draw-image", draw_image),
+        RegisteredApp("infsh/file-info", file_info),
+        RegisteredApp("infsh/session-test", SessionTest),
         RegisteredApp("infsh/llm-echo", llm_echo, wait_for_stream=1.0),
         RegisteredApp("infsh/needs-secret", needs_secret, requires_secrets=("OPENAI_API_KEY",)),
         RegisteredApp(

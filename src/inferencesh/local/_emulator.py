@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -17,9 +19,13 @@ from inferencesh.local._auth import AuthMiddleware, CORSMiddleware
 from inferencesh.local._builtin_apps import builtin_apps
 from inferencesh.local._envelope import ApiError, problem_response
 from inferencesh.local._faults import Faults, FaultsMiddleware
+from inferencesh.local._files import DEFAULT_MAX_UPLOAD_SIZE, FileStore
 from inferencesh.local._ids import Clock
+from inferencesh.local._routes_files import PUBLIC_PREFIXES, file_routes
+from inferencesh.local._routes_sessions import session_routes
 from inferencesh.local._routes_tasks import task_routes
 from inferencesh.local._runner import Runner
+from inferencesh.local._sessions import DEFAULT_IDLE_TIMEOUT, MAX_IDLE_TIMEOUT, SessionStore
 from inferencesh.local._state import StreamFormat, TaskStore
 from inferencesh.local._tasks import TaskService
 
@@ -67,6 +73,12 @@ class Emulator:
             `{"data": task, "fields": [changed...]}` (`"wrapped"`).
         builtins: Register the built-in apps (`infsh/text-templating`, `infsh/echo`, ...).
         max_concurrent_tasks: Tasks running at once; later ones wait in `queued`.
+        data_dir: Where uploaded and app-made files are stored; None: a temporary directory,
+            deleted by `close()` (a given directory is left as it is).
+        max_upload_size: Largest upload accepted, in bytes (settable later).
+        upload_url_ttl: Seconds of the emulator's clock an upload URL stays valid.
+        default_session_timeout: Idle seconds before a session expires when the run that
+            opened it did not say (`session_timeout`).
     """
 
     def __init__(
@@ -80,7 +92,18 @@ class Emulator:
         stream_format: StreamFormat = "bare",
         builtins: bool = True,
         max_concurrent_tasks: int = 64,
+        data_dir: str | os.PathLike[str] | None = None,
+        max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE,
+        upload_url_ttl: float = 900.0,
+        default_session_timeout: int = DEFAULT_IDLE_TIMEOUT,
     ) -> None:
+        if not 1 <= default_session_timeout <= MAX_IDLE_TIMEOUT:
+            raise ValueError(
+                f"default_session_timeout must be 1-{MAX_IDLE_TIMEOUT} s, "
+                f"got {default_session_timeout}"
+            )
+        if max_upload_size < 1 or upload_url_ttl <= 0:
+            raise ValueError("max_upload_size and upload_url_ttl must be > 0")
         if heartbeat_interval <= 0:
             raise ValueError(f"heartbeat_interval must be > 0, got {heartbeat_interval}")
         if stream_format not in ("bare", "wrapped"):
@@ -98,13 +121,28 @@ class Emulator:
         """The emulator's clock; `clock.advance(seconds)` moves it forward (for expiries)."""
         self.task_store = TaskStore(clock=self.clock, stream_format=stream_format)
         """Every task, with its streams."""
-        self._runner = Runner(self.task_store, max_concurrent_tasks=max_concurrent_tasks)
+        self.file_store = FileStore(
+            clock=self.clock,
+            data_dir=data_dir,
+            max_upload_size=max_upload_size,
+            upload_url_ttl=upload_url_ttl,
+        )
+        """Every file, and the directory their bytes are in."""
+        self.session_store = SessionStore(
+            clock=self.clock, default_idle_timeout=default_session_timeout
+        )
+        """Every session, with its worker."""
+        self._runner = Runner(
+            self.task_store, self.file_store, max_concurrent_tasks=max_concurrent_tasks
+        )
         self.task_service = TaskService(
             store=self.task_store,
             apps=self.apps,
             runner=self._runner,
             secrets=self._secrets,
             integrations=self._integrations,
+            files=self.file_store,
+            sessions=self.session_store,
         )
         if builtins:
             for app in builtin_apps():
@@ -131,6 +169,22 @@ class Emulator:
         self._integrations.update(value)
 
     @property
+    def max_upload_size(self) -> int:
+        """Largest upload accepted, in bytes (settable); a larger `PUT` gets 413."""
+        return self.file_store.max_upload_size
+
+    @max_upload_size.setter
+    def max_upload_size(self, value: int) -> None:
+        if value < 1:
+            raise ValueError(f"max_upload_size must be > 0, got {value}")
+        self.file_store.max_upload_size = value
+
+    @property
+    def data_dir(self) -> Path:
+        """The directory the files' bytes are stored in (created on first use)."""
+        return self.file_store.root
+
+    @property
     def stream_format(self) -> StreamFormat:
         """How task streams write updates (`"bare"` or `"wrapped"`); settable."""
         return self.task_store.stream_format
@@ -152,6 +206,7 @@ class Emulator:
         version: str = "v1",
         description: str = "",
         wait_for_stream: float = 0.0,
+        local_files: bool = True,
     ) -> Callable[[AppT], AppT]:
         """Register the decorated function or class as the app `ref` (`namespace/name`).
 
@@ -172,6 +227,9 @@ class Emulator:
                 to open its stream (it starts as soon as one does). Clients open the stream
                 after the run request returns, so an app streaming deltas (`ctx.delta`)
                 should set this, or fast runs finish before anyone sees a delta.
+            local_files: File uris of this emulator in the input (and setup) reach the app as
+                the stored files' local paths (a `Path` field gets a path it can open);
+                False hands the app the uris as sent.
 
         Raises:
             TypeError: the function's signature cannot be used as an app.
@@ -188,6 +246,7 @@ class Emulator:
                 version=version,
                 description=description,
                 wait_for_stream=wait_for_stream,
+                local_files=local_files,
             )
             return target
 
@@ -206,11 +265,15 @@ class Emulator:
     def asgi_app(self) -> Starlette:
         """A Starlette app serving this emulator (every call builds a new one on the same state)."""
         return Starlette(
-            routes=task_routes(self),
+            routes=[*task_routes(self), *file_routes(self), *session_routes(self)],
             middleware=[
                 Middleware(CORSMiddleware),
                 Middleware(FaultsMiddleware, faults=self.faults),
-                Middleware(AuthMiddleware, api_key=lambda: self.api_key),
+                Middleware(
+                    AuthMiddleware,
+                    api_key=lambda: self.api_key,
+                    public_prefixes=PUBLIC_PREFIXES,
+                ),
             ],
             exception_handlers={
                 ApiError: _on_api_error,
@@ -248,15 +311,40 @@ class Emulator:
             raise KeyError(task_id)
         return task
 
+    def files(self, *, include_pending: bool = False) -> list[dict[str, Any]]:
+        """Copies of the registered files (FileDTOs), oldest first.
+
+        Args:
+            include_pending: Also files whose bytes have not been uploaded (yet).
+        """
+        return self.file_store.snapshots(include_pending=include_pending)
+
+    def file_path(self, file_id: str) -> Path:
+        """Where the bytes of a (complete) file are stored.
+
+        Raises:
+            KeyError: no such file, or its upload did not finish.
+        """
+        path = self.file_store.local_path(file_id)
+        if path is None:
+            raise KeyError(file_id)
+        return path
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Copies of every session (AppSessionDTOs, status as of the clock now), oldest first."""
+        return self.session_store.records()
+
     # -- lifecycle ------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Cancel running tasks, end open streams and stop the task loop.
+        """Cancel running tasks, end open streams, stop the task loop, drop the files.
 
-        The emulator can still be used afterwards; the loop starts again on the next run.
+        A temporary data directory is deleted with the files in it. The emulator can still
+        be used afterwards; the loop starts again on the next run.
         """
         self._runner.close()
         self.task_store.close_streams()
+        self.file_store.close()
 
     def __enter__(self) -> Self:
         return self

@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from inferencesh.local._json import dumps
 
-__all__ = ["ApiError", "is_v2", "ok", "problem_response", "read_json_object"]
+__all__ = ["ApiError", "base_url_of", "is_v2", "ok", "problem_response", "read_json_object"]
 
 ERROR_TYPE_BASE = "https://api.inference.sh/errors/"
 JSON_TYPE = "application/json"
@@ -135,3 +135,8 @@ async def read_json_object(request: Request, *, required: bool = True) -> dict[s
         raise ApiError(400, "invalid_request", f"expected a JSON object, got {type(body).__name__}")
     fields = typing.cast(dict[str, Any], body)
     return {k: v for k, v in fields.items() if v is not None}
+
+
+def base_url_of(request: Request) -> str:
+    """Where the caller reached the emulator (`http://host:port`), for URLs it hands out."""
+    return str(request.base_url).rstrip("/")

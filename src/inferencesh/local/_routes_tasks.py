@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from inferencesh.local._envelope import ApiError, ok, read_json_object
+from inferencesh.local._envelope import ApiError, base_url_of, ok, read_json_object
 from inferencesh.local._streams import EventStream
 
 if TYPE_CHECKING:
@@ -22,7 +22,8 @@ def task_routes(emu: Emulator) -> list[BaseRoute]:
     service = emu.task_service
 
     async def run(request: Request) -> Response:
-        return ok(request, service.run(await read_json_object(request)))
+        body = await read_json_object(request)
+        return ok(request, service.run(body, base_url=base_url_of(request)))
 
     async def list_tasks(request: Request) -> Response:
         return ok(request, service.list(await read_json_object(request, required=False)))
@@ -43,7 +44,8 @@ def task_routes(emu: Emulator) -> list[BaseRoute]:
         return ok(request, service.cancel(_task_id(request)))
 
     async def delete(request: Request) -> Response:
-        service.delete(_task_id(request))  # `?files=true` has no files to delete yet
+        files = request.query_params.get("files", "").lower() in ("1", "true", "yes")
+        service.delete(_task_id(request), files=files)
         return ok(request, None, void=True)
 
     async def stream(request: Request) -> Response:

@@ -13,17 +13,29 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from inferencesh.local._app_files import host_of, local_inputs
 from inferencesh.local._apps import AppRegistry, RegisteredApp, parse_ref
 from inferencesh.local._envelope import ApiError
+from inferencesh.local._files import FileStore
 from inferencesh.local._ids import parse_iso
 from inferencesh.local._listing import paginate
 from inferencesh.local._runner import Job, Runner
+from inferencesh.local._sessions import Lease, SessionStore, parse_timeout
 from inferencesh.local._state import TaskStore
 from inferencesh.models.task import TaskStatus
 
 __all__ = ["TaskService"]
 
-_STRING_FIELDS = ("app", "app_id", "version_id", "function", "infra", "webhook", "run_at")
+_STRING_FIELDS = (
+    "app",
+    "app_id",
+    "version_id",
+    "function",
+    "infra",
+    "webhook",
+    "run_at",
+    "session",
+)
 
 
 class TaskService:
@@ -37,33 +49,51 @@ class TaskService:
         runner: Runner,
         secrets: Mapping[str, str],
         integrations: Collection[str],
+        files: FileStore,
+        sessions: SessionStore,
     ) -> None:
         self.store = store
         self.apps = apps
         self.runner = runner
         self.secrets = secrets
         self.integrations = integrations
+        self.files = files
+        self.sessions = sessions
 
     # -- run ------------------------------------------------------------------------------
 
-    def run(self, body: Mapping[str, Any]) -> dict[str, Any]:
+    def run(self, body: Mapping[str, Any], *, base_url: str = "") -> dict[str, Any]:
         """Admit a `POST /apps/run` body and start the task; the created task plus `status_text`.
 
+        Args:
+            body: The request body.
+            base_url: Where the client reached the emulator (for the uris of output files).
+
         Raises:
-            ApiError: 400 malformed, 404 unknown app or function, 412 missing secrets or
-                integrations, 422 invalid input or setup, 501 sessions (not emulated yet).
+            ApiError: 400 malformed (also a bad `session_timeout`), 404 unknown app or
+                function, 412 missing secrets or integrations, 422 invalid input or setup,
+                and the session errors (404 `SESSION_NOT_FOUND`, 410 `SESSION_ENDED` /
+                `SESSION_EXPIRED`, 409 `WORKER_LEASED` / `APP_MISMATCH`).
         """
         for name in _STRING_FIELDS:
             if name in body and not isinstance(body[name], str):
                 raise ApiError(400, "invalid_request", f"{name} must be a string")
         app, function = self._resolve(body)
-        if "session" in body or "session_timeout" in body:
-            raise ApiError(501, "not_implemented", "sessions are not emulated yet")
+        session: str = body.get("session") or ""
+        timeout = _session_timeout(body, session)
         self._check_requirements(app)
         raw_setup = body.get("setup", {})
         raw_input = body.get("input", {})
-        setup = _validate(app.setup_validator, raw_setup, "setup")
-        value = _validate(app.functions[function].validator, raw_input, "input")
+        app_setup, app_input = raw_setup, raw_input
+        if app.local_files:
+            host = host_of(base_url)
+            app_setup = local_inputs(raw_setup, self.files, where="setup", host=host)
+            app_input = local_inputs(raw_input, self.files, where="input", host=host)
+        setup = _validate(app.setup_validator, app_setup, "setup")
+        value = _validate(app.functions[function].validator, app_input, "input")
+        setup_key = json.dumps(raw_setup, sort_keys=True)
+        # Last of the checks: leasing a worker is the first change a run makes.
+        lease = self._lease(app, session, setup_key, timeout)
         fields: dict[str, Any] = {
             "app_id": app.app_id,
             "app_version_id": app.version,
@@ -71,6 +101,10 @@ class TaskService:
             "setup": raw_setup,
             "input": raw_input,
         }
+        if lease is not None:
+            fields["session_id"] = lease.session_id
+            if timeout is not None:
+                fields["session_timeout"] = timeout
         for name in ("infra", "webhook", "run_at", "metadata"):
             if name in body:
                 fields[name] = body[name]
@@ -79,6 +113,8 @@ class TaskService:
             fields["workers"] = [str(w) for w in workers]  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
         record = self.store.create(fields)
         created = record.snapshot()  # before the runner moves it on: status `received`
+        if lease is not None:
+            self.sessions.attach(lease.session_id, created["id"])
         self.runner.submit(
             Job(
                 record=record,
@@ -86,11 +122,22 @@ class TaskService:
                 function=function,
                 input=value,
                 setup=setup,
-                setup_key=json.dumps(raw_setup, sort_keys=True),
+                setup_key=setup_key,
                 secrets={k: self.secrets[k] for k in app.requires_secrets},
+                lease=lease,
+                base_url=base_url,
             )
         )
         return {**created, "status_text": TaskStatus(created["status"]).label}
+
+    def _lease(
+        self, app: RegisteredApp, session: str, setup_key: str, timeout: int | None
+    ) -> Lease | None:
+        if not session:
+            return None
+        if session == "new":
+            return self.sessions.open(app, setup_key, timeout)
+        return self.sessions.lease(session, app)
 
     def _resolve(self, body: Mapping[str, Any]) -> tuple[RegisteredApp, str]:
         ref = body.get("app")
@@ -192,8 +239,12 @@ class TaskService:
             interrupt()
         return self.get(task_id)
 
-    def delete(self, task_id: str) -> None:
+    def delete(self, task_id: str, *, files: bool = False) -> None:
         """Delete a task; one still running is cancelled first (its streams see that).
+
+        Args:
+            task_id: The task.
+            files: Also delete the files the task's app returned.
 
         Raises:
             ApiError: 404 if there is no such task.
@@ -206,6 +257,8 @@ class TaskService:
             if record.interrupt is not None:
                 record.interrupt()
         self.store.delete(task_id)
+        if files:
+            self.files.delete_for_task(task_id)
 
     def list(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """A page of tasks (`CursorListResponse<TaskDTO>`), newest first by default."""
@@ -270,6 +323,21 @@ _TERMINAL = (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED)
 def _duration(start: datetime, end: datetime) -> dict[str, Any]:
     seconds = (end - start).total_seconds()
     return {"duration": seconds, "duration_ms": round(seconds * 1000)}
+
+
+def _session_timeout(body: Mapping[str, Any], session: str) -> int | None:
+    """The idle timeout a run asks for: only with `session: "new"`, 1-3600 s."""
+    if "session_timeout" not in body:
+        return None
+    if session != "new":
+        raise ApiError(
+            400,
+            "validation_error",
+            'session_timeout is only valid with session: "new" (an open session keeps the '
+            "timeout it was opened with)",
+            extra={"invalid_params": [{"name": "session_timeout", "reason": "needs session new"}]},
+        )
+    return parse_timeout(body["session_timeout"])
 
 
 def _not_found(task_id: str) -> ApiError:

@@ -1,0 +1,609 @@
+"""The emulator's files: records, their bytes on disk, and single-use upload URLs.
+
+`POST /files` creates a *pending* record with an upload URL on the emulator itself
+(`/_uploads/<id>?token=...`, expiring after `upload_url_ttl` seconds of the emulator's clock).
+Its `PUT` streams the body into a partial file under the data directory; only a complete body
+(of the declared size, within `max_upload_size`, not empty) is moved into place and makes the
+record complete, which uses up the URL. Anything else - a body too large, the wrong size, a
+dropped connection - deletes the partial file and leaves the record pending, its URL usable
+again until it expires (clients retry failed PUTs). Pending records are not listed, and once
+their URL has expired they are dropped: an abandoned upload leaves nothing behind.
+
+A complete file is served without authentication at its `uri` (`/_files/<id>/<name>`), as a
+presigned download URL is; the random 64-bit id is its secret.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mimetypes
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import typing
+import weakref
+from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any, Literal
+from urllib.parse import quote
+
+import anyio.to_thread
+
+from inferencesh.local._envelope import ApiError
+from inferencesh.local._ids import Clock, iso, new_id
+from inferencesh.local._listing import paginate
+from inferencesh.local._state import TEAM_ID, USER_ID
+
+__all__ = [
+    "CONTENT_PREFIX",
+    "DEFAULT_MAX_UPLOAD_SIZE",
+    "UPLOAD_PREFIX",
+    "FileStore",
+    "LocalFile",
+    "Upload",
+]
+
+CONTENT_PREFIX = "/_files/"
+"""Where complete files are served (no auth)."""
+UPLOAD_PREFIX = "/_uploads/"
+"""Where upload URLs point (no auth: the token grants the upload)."""
+DEFAULT_MAX_UPLOAD_SIZE = 2 * 1024**3
+OCTET_STREAM = "application/octet-stream"
+_WRITE_BATCH = 1024 * 1024  # bytes buffered before one write in a worker thread
+_TOMBSTONES = 10_000  # expired upload ids remembered, to answer late PUTs with 410
+_MAX_NAME = 200
+
+FileState = Literal["pending", "uploading", "complete"]
+
+
+class LocalFile:
+    """A file an app returns: registered with the emulator, sent as `{uri, filename, ...}`.
+
+    A `pathlib.Path` in an app's output is registered the same way; use `LocalFile` to set
+    the name or the content type, or to return bytes made in memory.
+
+    Example:
+        ```python
+        @emu.app("me/report")
+        def report(ctx: AppContext, input: dict[str, Any]) -> dict[str, Any]:
+            return {"pdf": LocalFile(b"%PDF-...", filename="report.pdf")}
+        ```
+
+    Args:
+        source: A path (`str` or `PathLike`) to copy, or the file's bytes.
+        filename: The name clients see; defaults to the path's name (`file` for bytes).
+        content_type: Defaults to a guess from the name, else `application/octet-stream`.
+    """
+
+    __slots__ = ("content_type", "data", "filename", "path")
+
+    def __init__(
+        self,
+        source: str | os.PathLike[str] | bytes,
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        if isinstance(source, bytes | bytearray | memoryview):
+            self.data: bytes | None = bytes(source)
+            self.path: Path | None = None
+        else:
+            self.data = None
+            self.path = Path(source)
+        self.filename = filename
+        self.content_type = content_type
+
+    def __repr__(self) -> str:
+        what = f"{len(self.data)} bytes" if self.data is not None else repr(str(self.path))
+        return f"LocalFile({what}, filename={self.filename!r})"
+
+
+class FileRecord:
+    """A file plus what the emulator keeps beside it."""
+
+    __slots__ = ("declared_size", "dto", "expires", "path", "seq", "state", "task_id", "token")
+
+    def __init__(self, dto: dict[str, Any], *, token: str, expires: datetime, seq: int) -> None:
+        self.dto = dto
+        self.token = token
+        self.expires = expires
+        """When the upload URL stops working (emulator clock)."""
+        self.seq = seq
+        self.state: FileState = "pending"
+        self.declared_size: int | None = None
+        self.path: Path | None = None
+        """The stored bytes, once complete."""
+        self.task_id: str | None = None
+        """The task whose output this file is."""
+
+
+class FileStore:
+    """Every file of one emulator, and the directory their bytes live in (thread-safe).
+
+    Args:
+        clock: The emulator's clock (upload URLs expire by it).
+        data_dir: Where bytes are stored; None makes a temporary directory on first use,
+            removed by `close()` (or when the store is garbage collected, or at exit).
+        max_upload_size: Largest accepted upload, in bytes.
+        upload_url_ttl: Seconds an upload URL stays valid.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        data_dir: str | os.PathLike[str] | None = None,
+        max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE,
+        upload_url_ttl: float = 900.0,
+    ) -> None:
+        self.clock = clock
+        self.max_upload_size = max_upload_size
+        self.upload_url_ttl = upload_url_ttl
+        self._configured = None if data_dir is None else Path(data_dir)
+        self._root: Path | None = None
+        self._cleanup: weakref.finalize[Any, Any] | None = None
+        self._lock = threading.RLock()
+        self._files: dict[str, FileRecord] = {}
+        self._expired: OrderedDict[str, None] = OrderedDict()
+        self._seq = 0
+
+    # -- the data directory ---------------------------------------------------------------
+
+    @property
+    def root(self) -> Path:
+        """The data directory (created on first use)."""
+        with self._lock:
+            if self._root is None:
+                if self._configured is not None:
+                    self._configured.mkdir(parents=True, exist_ok=True)
+                    self._root = self._configured
+                else:
+                    self._root = Path(tempfile.mkdtemp(prefix="inferencesh-emulator-"))
+                    # Removed even if close() is never called (a test session's emulator).
+                    self._cleanup = weakref.finalize(
+                        self, shutil.rmtree, str(self._root), ignore_errors=True
+                    )
+                (self._root / "files").mkdir(exist_ok=True)
+                (self._root / "partial").mkdir(exist_ok=True)
+            return self._root
+
+    def close(self) -> None:
+        """Forget every file; a temporary data directory is deleted with its files."""
+        with self._lock:
+            self._files.clear()
+            self._expired.clear()
+            cleanup, self._cleanup = self._cleanup, None
+            self._root = None
+        if cleanup is not None:
+            cleanup()
+
+    # -- creating -------------------------------------------------------------------------
+
+    def create(self, body: Mapping[str, Any], *, base_url: str) -> list[dict[str, Any]]:
+        """Register the files of a `POST /files` body; their DTOs, each with an `upload_url`.
+
+        Raises:
+            ApiError: 400 `invalid_request` for a malformed body (nothing is registered).
+        """
+        entries = body.get("files")
+        if not isinstance(entries, list) or not entries:
+            raise ApiError(400, "invalid_request", "files must be a non-empty list of files")
+        category = body.get("category") or ""
+        if not isinstance(category, str):
+            raise ApiError(400, "invalid_request", "category must be a string")
+        specs = [_entry(i, e) for i, e in enumerate(typing.cast(list[Any], entries))]
+        created: list[dict[str, Any]] = []
+        with self._lock:
+            self._purge()
+            for spec in specs:
+                record = self._new_record(spec, category=category, base_url=base_url)
+                token = record.token
+                url = f"{base_url}{UPLOAD_PREFIX}{record.dto['id']}?token={token}"
+                created.append({**record.dto, "upload_url": url})
+        return created
+
+    def _new_record(self, spec: Mapping[str, Any], *, category: str, base_url: str) -> FileRecord:
+        file_id = new_id("file")
+        now = self.clock.now()
+        name = spec["filename"]
+        disk = disk_name(name)
+        dto: dict[str, Any] = {
+            "id": file_id,
+            "short_id": file_id.removeprefix("file_")[:8],
+            "created_at": iso(now),
+            "updated_at": iso(now),
+            "user_id": USER_ID,
+            "team_id": TEAM_ID,
+            "visibility": "public" if spec["public"] else "private",
+            "path": spec["path"],
+            "remote_path": f"uploads/{TEAM_ID}/{file_id}/{disk}",
+            "upload_url": "",
+            "uri": f"{base_url}{CONTENT_PREFIX}{file_id}/{quote(disk)}",
+            "content_type": spec["content_type"],
+            "size": spec["size"] or 0,
+            "filename": name,
+            "category": category,
+            "rating": "safe",
+        }
+        self._seq += 1
+        record = FileRecord(
+            dto,
+            token=secrets.token_urlsafe(24),
+            expires=now + timedelta(seconds=self.upload_url_ttl),
+            seq=self._seq,
+        )
+        record.declared_size = spec["size"]
+        self._files[file_id] = record
+        return record
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get(self, file_id: str) -> dict[str, Any] | None:
+        """A copy of the file's DTO (pending files too), or None."""
+        with self._lock:
+            self._purge()
+            record = self._files.get(file_id)
+            return None if record is None else dict(record.dto)
+
+    def snapshots(self, *, include_pending: bool = False) -> list[dict[str, Any]]:
+        """Copies of the files' DTOs, oldest first; complete files only unless asked."""
+        with self._lock:
+            self._purge()
+            return [
+                dict(r.dto)
+                for r in self._files.values()
+                if include_pending or r.state == "complete"
+            ]
+
+    def list(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A page of complete files (`CursorListResponse<FileDTO>`), newest first by default."""
+        return paginate(self.snapshots(), body)
+
+    def local_path(self, file_id: str) -> Path | None:
+        """Where a complete file's bytes are; None if there is no such complete file."""
+        with self._lock:
+            record = self._files.get(file_id)
+            if record is None or record.state != "complete":
+                return None
+            return record.path
+
+    def content(self, file_id: str) -> tuple[Path, str]:
+        """The path and content type to serve a file's bytes from.
+
+        Raises:
+            ApiError: 404 unknown or not yet uploaded.
+        """
+        with self._lock:
+            self._purge()
+            record = self._files.get(file_id)
+            if record is None:
+                raise ApiError(404, "not_found", f"file {file_id} not found")
+            if record.state != "complete" or record.path is None:
+                raise ApiError(
+                    404, "not_found", f"file {file_id} has no content: its upload did not finish"
+                )
+            return record.path, record.dto["content_type"]
+
+    # -- deleting -------------------------------------------------------------------------
+
+    def delete(self, file_id: str) -> bool:
+        """Delete a file's record and bytes; False if there was no such file."""
+        with self._lock:
+            record = self._files.pop(file_id, None)
+        if record is None:
+            return False
+        _remove_stored(record)
+        return True
+
+    def delete_for_task(self, task_id: str) -> int:
+        """Delete the output files of a task; how many there were."""
+        with self._lock:
+            doomed = [r for r in self._files.values() if r.task_id == task_id]
+            for record in doomed:
+                del self._files[record.dto["id"]]
+        for record in doomed:
+            _remove_stored(record)
+        return len(doomed)
+
+    # -- uploading ------------------------------------------------------------------------
+
+    def begin_upload(self, file_id: str, token: str, length: int | None) -> Upload:
+        """Start the `PUT` of a file's bytes.
+
+        Args:
+            file_id: From the upload URL.
+            token: The URL's `token`.
+            length: The request's `Content-Length`, if it has one.
+
+        Raises:
+            ApiError: 404 unknown file; 403 wrong token; 410 the URL expired; 409 the URL was
+                used already, or another upload of it is in progress; 413 over the size
+                limit; 400 a length other than the declared size, or an empty body.
+        """
+        with self._lock:
+            self._purge()
+            record = self._files.get(file_id)
+            if record is None:
+                if file_id in self._expired:
+                    raise _url_expired(file_id)
+                raise ApiError(404, "not_found", f"file {file_id} not found (deleted?)")
+            if not secrets.compare_digest(token.encode(), record.token.encode()):
+                raise ApiError(403, "forbidden", "invalid upload URL: the token does not match")
+            if record.state == "complete":
+                raise ApiError(
+                    409,
+                    "upload_url_used",
+                    f"the upload URL of file {file_id} was used already; upload URLs are "
+                    "single use (create a new file with POST /files)",
+                )
+            if self.clock.now() >= record.expires:
+                raise _url_expired(file_id)
+            if record.state == "uploading":
+                raise ApiError(
+                    409, "upload_in_progress", f"file {file_id} is being uploaded already"
+                )
+            declared = record.declared_size
+            for size in (length, declared):
+                if size is not None and size > self.max_upload_size:
+                    raise _too_large(size, self.max_upload_size)
+            if length is not None and declared is not None and length != declared:
+                raise ApiError(
+                    400,
+                    "size_mismatch",
+                    f"file {file_id} was declared with {declared} bytes, the upload has {length}",
+                )
+            if length == 0:
+                raise _empty(file_id)
+            partial = self.root / "partial" / f"{file_id}.{secrets.token_hex(4)}.part"
+            handle = partial.open("wb")
+            record.state = "uploading"
+        return Upload(self, record, partial, handle)
+
+    def _finish_upload(self, upload: Upload) -> None:
+        """Move a complete upload into place (called by `Upload.finish`)."""
+        record = upload.record
+        file_id: str = record.dto["id"]
+        declared = record.declared_size
+        if declared is not None and upload.received != declared:
+            raise ApiError(
+                400,
+                "size_mismatch",
+                f"file {file_id} was declared with {declared} bytes, {upload.received} arrived",
+            )
+        if upload.received == 0:
+            raise _empty(file_id)
+        with self._lock:
+            if self._files.get(file_id) is not record:
+                raise ApiError(404, "not_found", f"file {file_id} was deleted during its upload")
+            target = self.root / "files" / file_id / disk_name(record.dto["filename"])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(upload.partial, target)
+            record.path = target
+            record.state = "complete"
+            record.dto["size"] = upload.received
+            record.dto["updated_at"] = self.clock.now_iso()
+
+    def _abort_upload(self, record: FileRecord) -> None:
+        with self._lock:
+            if record.state == "uploading":
+                record.state = "pending"  # the URL may be used again until it expires
+
+    # -- files of apps --------------------------------------------------------------------
+
+    def add_local(self, file: LocalFile, *, base_url: str, task_id: str | None) -> dict[str, Any]:
+        """Store a file an app returned; the output value `{uri, filename, content_type, size}`.
+
+        Blocking (it copies the file): call it from a worker thread.
+
+        Raises:
+            FileNotFoundError: the path does not exist.
+            IsADirectoryError: the path is a directory.
+            OSError: the file cannot be read.
+        """
+        name = file.filename or (file.path.name if file.path is not None else "file")
+        content_type = file.content_type or guess_type(name)
+        file_id = new_id("file")
+        disk = disk_name(name)
+        target = self.root / "files" / file_id / disk
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if file.data is not None:
+                target.write_bytes(file.data)
+            else:
+                assert file.path is not None
+                if file.path.is_dir():
+                    raise IsADirectoryError(f"{file.path} is a directory, not a file")
+                shutil.copyfile(file.path, target)
+            size = target.stat().st_size
+        except BaseException:
+            shutil.rmtree(target.parent, ignore_errors=True)
+            raise
+        now = self.clock.now()
+        dto: dict[str, Any] = {
+            "id": file_id,
+            "short_id": file_id.removeprefix("file_")[:8],
+            "created_at": iso(now),
+            "updated_at": iso(now),
+            "user_id": USER_ID,
+            "team_id": TEAM_ID,
+            "visibility": "private",
+            "path": "",
+            "remote_path": f"outputs/{TEAM_ID}/{file_id}/{disk}",
+            "upload_url": "",
+            "uri": f"{base_url}{CONTENT_PREFIX}{file_id}/{quote(disk)}",
+            "content_type": content_type,
+            "size": size,
+            "filename": name,
+            "category": "",
+            "rating": "safe",
+        }
+        with self._lock:
+            self._seq += 1
+            record = FileRecord(dto, token="", expires=now, seq=self._seq)
+            record.state = "complete"
+            record.path = target
+            record.task_id = task_id
+            self._files[file_id] = record
+        return {"uri": dto["uri"], "filename": name, "content_type": content_type, "size": size}
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _purge(self) -> None:
+        """Drop pending records whose upload URL expired (called under the lock)."""
+        now = self.clock.now()
+        stale = [r for r in self._files.values() if r.state == "pending" and now >= r.expires]
+        for record in stale:
+            file_id = record.dto["id"]
+            del self._files[file_id]
+            self._expired[file_id] = None
+            if len(self._expired) > _TOMBSTONES:
+                self._expired.popitem(last=False)
+
+
+class Upload:
+    """One `PUT` in progress: bytes go to a partial file, moved into place when complete.
+
+    Writes are batched and done in a worker thread, so memory stays flat and the event loop
+    stays free whatever the size.
+    """
+
+    def __init__(
+        self, store: FileStore, record: FileRecord, partial: Path, handle: IO[bytes]
+    ) -> None:
+        self.store = store
+        self.record = record
+        self.partial = partial
+        self.received = 0
+        self._handle = handle
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._done = False
+
+    async def write(self, chunk: bytes) -> None:
+        """Add a chunk of the body.
+
+        Raises:
+            ApiError: 413 the body grew past the size limit.
+        """
+        if not chunk:
+            return
+        self.received += len(chunk)
+        limit = self.store.max_upload_size
+        if self.received > limit:
+            raise _too_large(self.received, limit, so_far=True)
+        self._pending.append(chunk)
+        self._pending_size += len(chunk)
+        if self._pending_size >= _WRITE_BATCH:
+            await self._flush()
+
+    async def finish(self) -> None:
+        """The body is complete: check it and make the file complete.
+
+        Raises:
+            ApiError: 400 wrong size or empty; 404 the file was deleted meanwhile.
+        """
+        await self._flush()
+        await anyio.to_thread.run_sync(self._handle.close)
+        self.store._finish_upload(self)  # pyright: ignore[reportPrivateUsage]
+        self._done = True
+
+    def abort(self) -> None:
+        """Throw the partial bytes away; the record stays pending (and is never listed)."""
+        if self._done:
+            return
+        self._done = True
+        with contextlib.suppress(OSError):
+            self._handle.close()
+        with contextlib.suppress(OSError):
+            self.partial.unlink(missing_ok=True)
+        self.store._abort_upload(self.record)  # pyright: ignore[reportPrivateUsage]
+
+    async def _flush(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending, self._pending_size = self._pending, [], 0
+        await anyio.to_thread.run_sync(self._handle.writelines, batch)
+
+
+def _entry(index: int, raw: Any) -> dict[str, Any]:
+    """Check one `PartialFile` of a `POST /files` body; explicit nulls mean absent."""
+    where = f"files[{index}]"
+    if not isinstance(raw, dict):
+        raise ApiError(400, "invalid_request", f"{where} must be an object")
+    entry = {k: v for k, v in typing.cast(dict[str, Any], raw).items() if v is not None}
+    for key in ("filename", "content_type", "path", "uri"):
+        if key in entry and not isinstance(entry[key], str):
+            raise ApiError(400, "invalid_request", f"{where}.{key} must be a string")
+    size = entry.get("size")
+    if size is not None:
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ApiError(
+                400, "invalid_request", f"{where}.size must be a byte count, got {size!r}"
+            )
+        if size == 0:
+            raise ApiError(
+                400, "invalid_request", f"{where}.size is 0: an empty file cannot be uploaded"
+            )
+    public = entry.get("public", False)
+    if not isinstance(public, bool):
+        raise ApiError(400, "invalid_request", f"{where}.public must be a boolean")
+    content_type: str | None = entry.get("content_type") or None
+    filename: str | None = entry.get("filename") or None
+    if filename is None:
+        extension = mimetypes.guess_extension(content_type or "", strict=False) or ""
+        filename = f"upload{extension}"
+    return {
+        "filename": filename,
+        "content_type": content_type or guess_type(filename),
+        "path": entry.get("path") or "",
+        "size": size,
+        "public": public,
+    }
+
+
+def guess_type(name: str) -> str:
+    """The content type a file name suggests, else `application/octet-stream`."""
+    return mimetypes.guess_type(name, strict=False)[0] or OCTET_STREAM
+
+
+def disk_name(name: str) -> str:
+    """A safe single path component for a client-given file name."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].replace("\0", "").strip()
+    if base in ("", ".", ".."):
+        return "upload"
+    if len(base) > _MAX_NAME:
+        stem, dot, extension = base.rpartition(".")
+        keep = extension if dot and len(extension) < 16 else ""
+        base = (stem if keep else base)[: _MAX_NAME - len(keep) - 1] + ("." + keep if keep else "")
+    return base
+
+
+def _remove_stored(record: FileRecord) -> None:
+    if record.path is not None:
+        shutil.rmtree(record.path.parent, ignore_errors=True)
+
+
+def _url_expired(file_id: str) -> ApiError:
+    return ApiError(
+        410,
+        "upload_url_expired",
+        f"the upload URL of file {file_id} has expired (create a new file with POST /files)",
+    )
+
+
+def _too_large(size: int, limit: int, *, so_far: bool = False) -> ApiError:
+    what = "the upload passed" if so_far else f"the upload has {size} bytes, over"
+    return ApiError(
+        413,
+        "payload_too_large",
+        f"{what} the emulator's limit of {limit} bytes (Emulator(max_upload_size=...))",
+        headers={"connection": "close"},
+    )
+
+
+def _empty(file_id: str) -> ApiError:
+    return ApiError(400, "empty_upload", f"the upload of file {file_id} is empty")
