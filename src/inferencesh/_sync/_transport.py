@@ -1,0 +1,154 @@
+"""The sync client's transport for task streams: the standard library's `http.client`.
+
+Why: measured on our machines (see bench/RESULTS.md), httpx2's h11 parser costs ≈ 6-7 µs per
+HTTP chunk, and a task stream sends one NDJSON line per chunk, so the sync client read streams
+at half the official SDK's rate (requests, which reads through `http.client`). `http.client`
+decodes chunked bodies with C-level `readline`, and `HTTPResponse.read1()` returns as soon as
+one chunk is there, so every line still reaches the caller the moment it arrives. Behind
+httpx2's transport API the client keeps one API: requests, responses, timeouts and errors are
+httpx2's (errors translated like the async client's aiohttp transport).
+
+Only task streams (`GET /tasks/{id}/stream`, long-lived) use it; every other request goes
+through the client's pooled `httpx2.Client`. Each stream opens its own connection and closes
+it when the stream is closed: a stream lasts as long as its task, so a connect per stream
+costs little, and nothing idles in a second pool.
+
+Streams use the pooled `httpx2.Client` instead when the caller passed `http_client=` (their
+client, with its transport, proxies, certificates and hooks, must see every request), when
+proxies are configured in the environment (httpx2 honours them, `http.client` would silently
+bypass them), or for a URL scheme other than http/https. No configuration changes behaviour.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+import urllib.request
+from collections.abc import Iterator
+
+import httpx2
+
+__all__ = ["StdlibTransport", "stream_client", "streams_bypass_httpx2", "translate_error"]
+
+READ_SIZE = 65_536
+"""Most bytes one read returns: a chunk larger than this arrives in pieces."""
+_ERRORS = (OSError, http.client.HTTPException)
+"""What `http.client` raises for network and protocol failures (TimeoutError is an OSError)."""
+
+
+def streams_bypass_httpx2(client: httpx2.Client | None) -> bool:
+    """Whether task streams may use `StdlibTransport` (see the module docstring)."""
+    # "no" alone lists hosts to reach directly; it configures no proxy.
+    return client is None and not (urllib.request.getproxies().keys() - {"no"})
+
+
+def stream_client(timeout: httpx2.Timeout) -> httpx2.Client:
+    """A client sending every request through a new `StdlibTransport`."""
+    # trust_env=False: the environment was checked above, and has no proxies to apply.
+    return httpx2.Client(
+        transport=StdlibTransport(), timeout=timeout, follow_redirects=False, trust_env=False
+    )
+
+
+class StdlibTransport(httpx2.BaseTransport):
+    """httpx2's sync transport API over `http.client`, one connection per request."""
+
+    def __init__(self) -> None:
+        self._ssl_context: ssl.SSLContext | None = None  # made on first use: loading CAs is slow
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        url = request.url
+        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
+        host, port = url.raw_host.decode("ascii"), url.port
+        conn: http.client.HTTPConnection
+        if url.scheme == "https":
+            if self._ssl_context is None:
+                self._ssl_context = httpx2.create_ssl_context()
+            conn = http.client.HTTPSConnection(
+                host, port, timeout=timeouts.get("connect"), context=self._ssl_context
+            )
+        elif url.scheme == "http":
+            conn = http.client.HTTPConnection(host, port, timeout=timeouts.get("connect"))
+        else:
+            raise httpx2.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
+        connecting = True
+        try:
+            conn.connect()
+            connecting = False
+            # After connecting, the read timeout is the longest silence allowed. It also
+            # bounds sending, which never waits: a stream's GET fits the socket buffer.
+            conn.sock.settimeout(timeouts.get("read"))
+            response = _exchange(conn, request)
+        except BaseException as exc:
+            conn.close()  # also the TCP socket that a failed TLS handshake leaves open
+            if isinstance(exc, _ERRORS):
+                raise translate_error(exc, connecting=connecting) from exc
+            raise
+        return httpx2.Response(
+            status_code=response.status,
+            headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.getheaders()],
+            stream=_ResponseStream(conn, response),
+            request=request,
+            extensions={
+                "http_version": b"HTTP/1.0" if response.version == 10 else b"HTTP/1.1",
+                "reason_phrase": response.reason.encode("latin-1"),
+            },
+        )
+
+
+def _exchange(
+    conn: http.client.HTTPConnection, request: httpx2.Request
+) -> http.client.HTTPResponse:
+    """Send `request` on `conn` and read the response head."""
+    body = request.read()
+    # Host comes from the request's own headers (httpx2 sets it from the URL); a streamed
+    # request body was read whole above, so it goes with a length instead of being chunked.
+    target = request.url.raw_path.decode("ascii")
+    conn.putrequest(request.method, target, skip_host=True, skip_accept_encoding=True)
+    has_length = False
+    for name, value in request.headers.raw:
+        lowered = name.lower()
+        if lowered == b"transfer-encoding":
+            continue
+        has_length = has_length or lowered == b"content-length"
+        conn.putheader(name, value)
+    if body and not has_length:
+        conn.putheader(b"Content-Length", str(len(body)).encode())
+    conn.endheaders(body or None)
+    return conn.getresponse()
+
+
+class _ResponseStream(httpx2.SyncByteStream):
+    def __init__(
+        self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse
+    ) -> None:
+        self._conn = conn
+        self._response = response
+
+    def __iter__(self) -> Iterator[bytes]:
+        read1 = self._response.read1
+        try:
+            # read1 returns what one chunk (or one socket read) holds, without waiting for more.
+            while chunk := read1(READ_SIZE):
+                yield chunk
+        except _ERRORS as exc:
+            raise translate_error(exc, connecting=False) from exc
+
+    def close(self) -> None:
+        # Both: the response holds the socket's file, the connection the socket itself.
+        self._response.close()
+        self._conn.close()
+
+
+def translate_error(exc: OSError | http.client.HTTPException, *, connecting: bool) -> Exception:
+    """The httpx2 exception the client knows how to handle, for `http.client`'s `exc`."""
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, TimeoutError):
+        return httpx2.ConnectTimeout(message) if connecting else httpx2.ReadTimeout(message)
+    if connecting and isinstance(exc, OSError):  # refused, DNS, TLS handshake
+        return httpx2.ConnectError(message)
+    # IncompleteRead, RemoteDisconnected, a bad status line or chunk size: the peer broke
+    # the message, as h11 reports it; a reset mid-body is the server dropping the stream.
+    if isinstance(exc, http.client.HTTPException | ConnectionResetError):
+        return httpx2.RemoteProtocolError(message)
+    return httpx2.ReadError(message)
