@@ -192,3 +192,106 @@ def test_wrong_api_key(official_js: FlowRunner) -> None:
     assert error["name"] == "InferenceError" and error["isInferenceError"]
     assert error["statusCode"] == 401
     assert error["message"].startswith("HTTP 401: ")
+
+
+# -- files ------------------------------------------------------------------------------------
+
+FILE_KEYS = {"id", "uri", "upload_url", "filename", "content_type", "size", "created_at"}
+
+
+def test_upload_a_data_uri(official_js: FlowRunner) -> None:
+    result = official_js("upload-data-uri")
+    file, fetched = result["file"], result["fetched"]
+    assert FILE_KEYS <= set(file["keys"]) and file["hasUploadUrl"]
+    assert file["content_type"] == "text/plain"
+    # The uri is fetchable as it is, without the key (like a presigned URL).
+    assert fetched["status"] == 200
+    assert fetched["sha256"] == result["expected"]
+    assert fetched["contentType"].startswith("text/plain")
+
+
+def test_upload_blobs_and_base64_then_manage_them(official_js: FlowRunner) -> None:
+    result = official_js("upload-blob")
+    blob, raw, got = result["blob"], result["raw"], result["got"]
+    assert (blob["filename"], blob["content_type"], blob["size"]) == ("dot.png", "image/png", 70)
+    if result["named"] is not None:  # node >= 20 has a global File
+        assert result["named"]["filename"] == "named.png"
+    assert raw["content_type"] == "image/png"
+    assert got["id"] == blob["id"] and got["uri"] == blob["uri"] and got["size"] == 70
+    assert {blob["id"], raw["id"]} <= set(result["listed"])
+    # An app reads the uploaded bytes as files of its own.
+    output = result["output"]
+    assert output["file"] == {"size": 70, "sha256": result["expected"], "name": "dot.png"}
+    assert output["others"] == [{"size": 70, "sha256": result["expected"]}]
+    assert result["deleted"] == {"data": None, "messages": []}
+    after = result["afterDelete"]
+    assert after["rejected"] and after["error"]["statusCode"] == 404
+
+
+def test_run_uploads_data_uris_blobs_and_base64_in_the_input(official_js: FlowRunner) -> None:
+    result = official_js("auto-upload")
+    output, expected = result["output"], result["expected"]
+    assert output["file"]["sha256"] == expected["file"]
+    assert [o["sha256"] for o in output["others"]] == [expected["png"], expected["png"]]
+    # The task's input holds the uploaded uris, not the data.
+    uris = [result["input"]["file"], *result["input"]["others"]]
+    assert all(u.startswith("http://") and "/_files/" in u for u in uris), uris
+
+
+def test_an_output_file_is_a_fetchable_uri(official_js: FlowRunner) -> None:
+    result = official_js("output-file")
+    image, fetched = result["image"], result["fetched"]
+    assert (image["filename"], image["content_type"]) == ("image.png", "image/png")
+    assert fetched["status"] == 200 and fetched["contentType"] == "image/png"
+    assert fetched["size"] == image["size"]
+    assert fetched["head"] == [137, 80, 78, 71, 13, 10, 26, 10]
+    assert fetched["png"] == {"width": 16, "height": 8}
+    assert result["width"] == 16
+
+
+# -- sessions ---------------------------------------------------------------------------------
+
+
+def test_a_session_keeps_its_worker_and_state(official_js: FlowRunner) -> None:
+    result = official_js("session")
+    sid = result["sid"]
+    assert sid and sid != "new"
+    assert result["firstOutput"] == {"key": "k", "value": "v"}
+    assert result["sessionIds"] == [sid, sid, sid]
+    assert result["got"] == {"value": "v"}
+    assert result["counts"] == [{"value": 1}, {"value": 2}]
+    assert result["other"]["sid"] != sid and result["other"]["output"] == {"value": None}
+    info = result["info"]
+    assert (info["id"], info["status"], info["call_count"], info["idle_timeout"]) == (
+        sid,
+        "active",
+        4,
+        30,
+    )
+    assert sid in result["listed"]
+    assert result["kept"]["status"] == "active"
+    assert result["kept"]["expires_at"] >= info["expires_at"]
+    assert result["ended"] == {"data": None, "messages": []}
+    assert result["after"]["status"] == "ended" and result["after"]["ended_at"]
+    for key in ("afterEnd", "keepaliveAfterEnd"):
+        error = result[key]["error"]
+        assert result[key]["rejected"] and error["statusCode"] == 410, result[key]
+        assert "/errors/SESSION_ENDED" in error["responseBody"]
+
+
+def test_session_errors(official_js: FlowRunner) -> None:
+    result = official_js("session-errors")
+    expected = {
+        "unknown": (404, "SESSION_NOT_FOUND"),
+        "unknownGet": (404, "SESSION_NOT_FOUND"),
+        "otherApp": (409, "APP_MISMATCH"),
+        "timeoutWithoutNew": (400, "validation_error"),
+        "timeoutOutOfRange": (400, "validation_error"),
+    }
+    for key, (status, code) in expected.items():
+        outcome = result[key]
+        assert outcome["rejected"], (key, outcome)
+        error = outcome["error"]
+        assert error["name"] == "InferenceError" and error["statusCode"] == status, (key, error)
+        assert f"/errors/{code}" in error["responseBody"], (key, error)
+    assert "session_timeout" in result["timeoutWithoutNew"]["error"]["message"]

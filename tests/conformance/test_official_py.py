@@ -220,3 +220,113 @@ def test_recovers_from_a_cut_stream(
     assert result["task"]["id"] == result["created"]["id"]
     assert result["task"]["status"] == COMPLETED
     assert result["task"]["output"] == {"steps": 3}
+
+
+# -- files ------------------------------------------------------------------------------------
+
+FILE_KEYS = {"id", "uri", "upload_url", "filename", "content_type", "size", "created_at"}
+
+
+def test_upload_a_path(official_py: FlowRunner) -> None:
+    result = official_py("upload-path")
+    file = result["file"]
+    assert FILE_KEYS <= set(file["keys"]) and file["has_upload_url"]
+    assert (file["filename"], file["content_type"], file["size"]) == (
+        "notes.txt",
+        "text/plain",
+        3500,
+    )
+    # The SDK's download() fetches the uri as it is (plain urllib, no key).
+    assert result["downloaded"]["sha256"] == result["sha256"]
+    assert result["downloaded"]["name"] == "notes.txt"
+
+
+def test_upload_bytes_and_data_uris(official_py: FlowRunner) -> None:
+    result = official_py("upload-bytes")
+    assert (result["named"]["filename"], result["named"]["content_type"]) == (
+        "dot.png",
+        "image/png",
+    )
+    # upload_file(bytes) sends `filename: null`: the emulator names the file itself.
+    anonymous = result["anonymous"]
+    assert anonymous["filename"] and anonymous["content_type"] == "application/octet-stream"
+    assert result["from_uri"]["content_type"] == "text/plain" and result["from_uri"]["size"] == 2
+    output = result["output"]
+    assert output["file"]["sha256"] == result["sha256"]["png"]
+    assert output["file"]["name"] == "dot.png"
+    assert output["others"][0] == {"size": 3, "sha256": result["sha256"]["anonymous"]}
+    assert output["others"][1]["size"] == 2
+
+
+@pytest.mark.parametrize("flow", ["auto-upload", "async-upload"])
+def test_run_uploads_paths_and_data_uris_in_the_input(official_py: FlowRunner, flow: str) -> None:
+    result = official_py(flow)
+    output = result["output"]
+    text_sha = result["sha256"]["text"] if flow == "auto-upload" else result["sha256"]
+    assert output["file"]["sha256"] == text_sha and output["file"]["size"] == 3500
+    assert result["input"]["file"].startswith("http://")  # the uri went over the wire
+    if flow == "auto-upload":
+        assert output["others"] == [{"size": 70, "sha256": result["sha256"]["png"]}]
+    else:
+        assert result["file"]["filename"] == "async.txt" and result["file"]["size"] == 3500
+
+
+def test_an_output_file_downloads_with_the_sdk_helper(official_py: FlowRunner) -> None:
+    result = official_py("output-file")
+    image, downloaded = result["image"], result["downloaded"]
+    assert (image["filename"], image["content_type"]) == ("image.png", "image/png")
+    assert downloaded["size"] == image["size"]
+    assert downloaded["head"] == [137, 80, 78, 71, 13, 10, 26, 10]
+    assert downloaded["name"] == "image.png"
+
+
+# -- sessions ---------------------------------------------------------------------------------
+
+
+def test_the_session_helper(official_py: FlowRunner) -> None:
+    result = official_py("session")
+    sid = result["sid"]
+    assert sid and result["got_session"] == sid
+    assert result["got"] == {"value": "v"}
+    assert result["counts"] == [{"value": 1}, {"value": 2}]
+    info = result["info"]
+    assert (info["id"], info["status"], info["call_count"]) == (sid, "active", 4)
+    assert result["kept"]["expires_at"] >= info["expires_at"]
+    assert result["after"]["status"] == "ended"  # leaving the `with` block ended it
+    assert result["listed"]
+    error = result["call_after_end"]["error"]
+    assert (error["type"], error["status_code"], error["code"]) == (
+        "APIError",
+        410,
+        "SESSION_ENDED",
+    )
+    assert result["call_on_ended_handle"]["error"] == {
+        "type": "RuntimeError",
+        "message": "Session has been ended",
+    }
+
+
+def test_the_session_helper_opens_with_run_by_default(official_py: FlowRunner) -> None:
+    result = official_py("session-default-function")
+    assert result["sid"] and result["output"] == {"value": 1}
+
+
+def test_sessions_through_run(official_py: FlowRunner) -> None:
+    result = official_py("session-run")
+    assert result["first"]["sid"] == result["second"]["sid"]
+    assert [result["first"]["output"], result["second"]["output"]] == [{"value": 1}, {"value": 2}]
+    assert result["idle_timeout"] == 30
+    expected = {
+        "unknown": (404, "SESSION_NOT_FOUND"),
+        "unknown_get": (404, "SESSION_NOT_FOUND"),
+        "timeout_without_new": (400, "validation_error"),
+        "ended": (410, "SESSION_ENDED"),
+    }
+    for key, (status, code) in expected.items():
+        error = result[key]["error"]
+        assert (error["type"], error["status_code"], error["code"]) == ("APIError", status, code)
+
+
+def test_the_async_session_helper(official_py: FlowRunner) -> None:
+    result = official_py("async-session")
+    assert result == {"output": {"value": 2}, "call_count": 2, "after": "ended"}

@@ -6,6 +6,7 @@
 // Prints one JSON line: {"flow", "ok": true, "result"} or {"flow", "ok": false, "error"}.
 // A flow returns what the test asserts on; an error it expects (a 412, a cancelled task) is
 // caught by the flow and described in its result. To add a flow, add an entry to FLOWS.
+import { createHash } from "node:crypto";
 import { pathToFileURL } from "node:url";
 
 const [baseUrl, apiKey, flowName] = process.argv.slice(2);
@@ -36,6 +37,11 @@ const LLM = { app: "infsh/llm-echo", input: { text: "Hello there, world!" } };
 const PINNED = "53bk0yzk";
 const DEADLINE_MS = 30_000;
 const POLL_MS = 25;
+const SESSION_APP = "infsh/session-test";
+// A 1x1 PNG, as raw base64 (>= 64 characters: the SDK auto-uploads such strings).
+const PNG_B64 =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+const PNG_BYTES = Uint8Array.from(atob(PNG_B64), (c) => c.charCodeAt(0));
 
 const client = inference({ apiKey, baseUrl });
 
@@ -76,6 +82,41 @@ async function pollUntilTerminal(id, seen) {
     if (Date.now() > until) throw new Error(`task ${id} not terminal: ${task.status}`);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+}
+
+/** The parts of a FileDTO the tests look at. */
+function fileBrief(file) {
+  return {
+    id: file.id,
+    uri: file.uri,
+    filename: file.filename,
+    content_type: file.content_type,
+    size: file.size,
+    hasUploadUrl: Boolean(file.upload_url),
+    keys: Object.keys(file).sort(),
+  };
+}
+
+/** Fetch a file's uri as any caller would (no key: it is a presigned-style URL). */
+async function fetchBytes(uri) {
+  const response = await fetch(uri);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  return {
+    status: response.status,
+    contentType: response.headers.get("content-type"),
+    size: bytes.length,
+    sha256: sha256(bytes),
+    head: Array.from(bytes.slice(0, 8)),
+    png: bytes.length > 24 ? { width: readUint32(bytes, 16), height: readUint32(bytes, 20) } : null,
+  };
+}
+
+function sha256(bytes) {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function readUint32(bytes, at) {
+  return new DataView(bytes.buffer, bytes.byteOffset + at, 4).getUint32(0);
 }
 
 /** Await a promise expected to reject, and describe the rejection. */
@@ -221,6 +262,122 @@ const FLOWS = {
   /** An unknown task: `InferenceError` with the HTTP status and the problem detail. */
   async "not-found"() {
     return rejection(client.tasks.get("no-such-task"));
+  },
+
+  /** `files.upload(dataUri)`: the two-step upload; the returned uri serves the bytes. */
+  async "upload-data-uri"() {
+    const text = "hello from the official JS SDK";
+    const file = await client.files.upload(`data:text/plain;base64,${btoa(text)}`);
+    const fetched = await fetchBytes(file.uri);
+    return { file: fileBrief(file), fetched, expected: sha256(new TextEncoder().encode(text)) };
+  },
+
+  /** `files.upload(Blob | File | raw base64)`, then get, list, delete, and an app reads them. */
+  async "upload-blob"() {
+    const blob = await client.files.upload(new Blob([PNG_BYTES], { type: "image/png" }), {
+      filename: "dot.png",
+    });
+    const named = globalThis.File
+      ? await client.files.upload(new File([PNG_BYTES], "named.png", { type: "image/png" }))
+      : null;
+    const raw = await client.files.upload(PNG_B64, { contentType: "image/png" });
+    const { data: got } = await client.files.get(blob.id);
+    const { data: page } = await client.files.list({ limit: 100 });
+    const task = await client.run({
+      app: "infsh/file-info",
+      input: { file: blob.uri, others: [raw.uri] },
+    });
+    const deleted = await client.files.delete(raw.id);
+    const afterDelete = await rejection(client.files.get(raw.id));
+    return {
+      blob: fileBrief(blob),
+      named: named && fileBrief(named),
+      raw: fileBrief(raw),
+      got: fileBrief(got),
+      listed: page.items.map((f) => f.id),
+      output: task.output,
+      expected: sha256(PNG_BYTES),
+      deleted,
+      afterDelete,
+    };
+  },
+
+  /** `run` uploads data URIs, Blobs and long base64 strings in the input by itself. */
+  async "auto-upload"() {
+    const text = "auto-uploaded by the JS SDK";
+    const task = await client.run({
+      app: "infsh/file-info",
+      input: {
+        file: `data:text/plain;base64,${btoa(text)}`,
+        others: [new Blob([PNG_BYTES], { type: "image/png" }), PNG_B64],
+      },
+    });
+    return {
+      output: task.output,
+      input: task.input,
+      expected: { file: sha256(new TextEncoder().encode(text)), png: sha256(PNG_BYTES) },
+    };
+  },
+
+  /** An app's output file (the draw-image PNG) is a uri the caller fetches directly. */
+  async "output-file"() {
+    const task = await client.run({ app: "infsh/draw-image", input: { width: 16, height: 8 } });
+    return { image: task.output.image, width: task.output.width, fetched: await fetchBytes(task.output.image.uri) };
+  },
+
+  /** `session: "new"`, then the returned `session_id` again: one worker, state kept. */
+  async "session"() {
+    const run = (fn, input, session, extra = {}) =>
+      client.run({ app: SESSION_APP, function: fn, input, session, ...extra });
+    const first = await run("set_value", { key: "k", value: "v" }, "new", { session_timeout: 30 });
+    const sid = first.session_id;
+    const got = await run("get_value", { key: "k" }, sid);
+    const inc1 = await run("increment", {}, sid);
+    const inc2 = await run("increment", {}, sid);
+    const other = await run("get_value", { key: "k" }, "new");
+    const { data: info } = await client.sessions.get(sid);
+    const { data: listed } = await client.sessions.list();
+    const { data: kept } = await client.sessions.keepalive(sid);
+    const ended = await client.sessions.end(sid);
+    await client.sessions.end(other.session_id);
+    const { data: after } = await client.sessions.get(sid);
+    return {
+      sid,
+      firstOutput: first.output,
+      sessionIds: [got.session_id, inc1.session_id, inc2.session_id],
+      got: got.output,
+      counts: [inc1.output, inc2.output],
+      other: { sid: other.session_id, output: other.output },
+      info,
+      listed: listed.map((s) => s.id),
+      kept: { status: kept.status, expires_at: kept.expires_at },
+      ended,
+      after: { status: after.status, ended_at: after.ended_at },
+      afterEnd: await rejection(run("increment", {}, sid)),
+      keepaliveAfterEnd: await rejection(client.sessions.keepalive(sid)),
+    };
+  },
+
+  /** The session errors: unknown id, another app's session, `session_timeout` misuse. */
+  async "session-errors"() {
+    const opened = await client.run({ app: SESSION_APP, function: "increment", input: {}, session: "new" });
+    const result = {
+      unknown: await rejection(
+        client.run({ app: SESSION_APP, function: "increment", input: {}, session: "sess_unknown" }),
+      ),
+      unknownGet: await rejection(client.sessions.get("sess_unknown")),
+      otherApp: await rejection(
+        client.run({ app: "infsh/echo", input: { x: 1 }, session: opened.session_id }),
+      ),
+      timeoutWithoutNew: await rejection(
+        client.run({ app: SESSION_APP, function: "increment", input: {}, session_timeout: 30 }),
+      ),
+      timeoutOutOfRange: await rejection(
+        client.run({ app: SESSION_APP, function: "increment", input: {}, session: "new", session_timeout: 0 }),
+      ),
+    };
+    await client.sessions.end(opened.session_id);
+    return result;
   },
 };
 

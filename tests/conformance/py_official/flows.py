@@ -14,12 +14,17 @@ gets the sync client) or `@async_flow("name")` (it gets the async client).
 from __future__ import annotations
 
 import asyncio  # noqa: TID251 -- the official SDK runs on asyncio (aiohttp); no anyio here
+import base64
 import dataclasses
+import hashlib
 import json
+import os
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import inferencesh
@@ -27,6 +32,7 @@ from inferencesh import (
     APIError,
     RequirementsNotMetError,
     TaskStatus,
+    UploadFileOptions,
     async_inference,
     inference,
     is_terminal_status,
@@ -46,6 +52,11 @@ LLM = {"app": "infsh/llm-echo", "input": {"text": "Hello there, world!"}}
 PINNED = "53bk0yzk"
 DEADLINE = 30.0
 POLL = 0.025
+SESSION_APP = "infsh/session-test"
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+TEXT = b"hello from the official Python SDK\n" * 100
 
 Flow = Callable[[Any], dict[str, Any]]
 AsyncFlow = Callable[[Any], Awaitable[dict[str, Any]]]
@@ -97,6 +108,33 @@ def brief(task: dict[str, Any]) -> dict[str, Any]:
         "delta": bool(task.get("_delta")),
         "keys": sorted(task),
     }
+
+
+def file_brief(file: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a FileDTO the tests look at."""
+    return {
+        "id": file.get("id"),
+        "uri": file.get("uri"),
+        "filename": file.get("filename"),
+        "content_type": file.get("content_type"),
+        "size": file.get("size"),
+        "has_upload_url": bool(file.get("upload_url")),
+        "keys": sorted(file),
+    }
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def downloaded(uri: str) -> dict[str, Any]:
+    """Fetch a uri with the SDK's own `download()` helper (plain urllib, no key)."""
+    with tempfile.TemporaryDirectory() as folder:
+        # The SDK caches downloads under ~/.cache unless told otherwise.
+        os.environ["FILE_CACHE_DIR"] = str(Path(folder) / "cache")
+        path = Path(inferencesh.download(uri, Path(folder) / "out"))
+        data = path.read_bytes()
+    return {"name": path.name, "size": len(data), "sha256": sha256(data), "head": list(data[:8])}
 
 
 def poll_until_terminal(client: Any, task_id: str, seen: list[Any]) -> dict[str, Any]:
@@ -234,6 +272,123 @@ def not_found(client: Any) -> dict[str, Any]:
     return raised(lambda: client.tasks.get("no-such-task"))
 
 
+@flow("upload-path")
+def upload_path(client: Any) -> dict[str, Any]:
+    """`files.upload(path)` as the README shows; the uri then serves the same bytes."""
+    with tempfile.TemporaryDirectory() as folder:
+        src = Path(folder) / "notes.txt"
+        src.write_bytes(TEXT)
+        file = client.files.upload(str(src))
+    return {"file": file_brief(file), "downloaded": downloaded(file["uri"]), "sha256": sha256(TEXT)}
+
+
+@flow("upload-bytes")
+def upload_bytes(client: Any) -> dict[str, Any]:
+    """Bytes with options, bytes without (`upload_file`), a data URI; an app reads them."""
+    named = client.files.upload(
+        PNG, UploadFileOptions(filename="dot.png", content_type="image/png")
+    )
+    anonymous = client.upload_file(b"\x00\x01\x02")
+    from_uri = client.files.upload("data:text/plain;base64," + base64.b64encode(b"hi").decode())
+    task = client.tasks.run(
+        {
+            "app": "infsh/file-info",
+            "input": {"file": named["uri"], "others": [anonymous["uri"], from_uri["uri"]]},
+        }
+    )
+    return {
+        "named": file_brief(named),
+        "anonymous": file_brief(anonymous),
+        "from_uri": file_brief(from_uri),
+        "output": task["output"],
+        "sha256": {"png": sha256(PNG), "anonymous": sha256(b"\x00\x01\x02")},
+    }
+
+
+@flow("auto-upload")
+def auto_upload(client: Any) -> dict[str, Any]:
+    """`tasks.run` uploads local paths and data URIs found in the input by itself."""
+    with tempfile.TemporaryDirectory() as folder:
+        src = Path(folder) / "input.txt"
+        src.write_bytes(TEXT)
+        data_uri = "data:image/png;base64," + base64.b64encode(PNG).decode()
+        task = client.tasks.run(
+            {"app": "infsh/file-info", "input": {"file": str(src), "others": [data_uri]}}
+        )
+    return {
+        "output": task["output"],
+        "input": task["input"],
+        "sha256": {"text": sha256(TEXT), "png": sha256(PNG)},
+    }
+
+
+@flow("output-file")
+def output_file(client: Any) -> dict[str, Any]:
+    """An app's output file (the draw-image PNG), fetched with the SDK's `download()`."""
+    task = client.tasks.run({"app": "infsh/draw-image", "input": {"width": 16, "height": 8}})
+    image = task["output"]["image"]
+    return {"image": image, "downloaded": downloaded(image["uri"])}
+
+
+@flow("session")
+def session(client: Any) -> dict[str, Any]:
+    """`with client.session(app, ...)`: `call`, `info`, `keepalive`; leaving it ends it."""
+    first = {"key": "k", "value": "v"}
+    with client.session(SESSION_APP, function="set_value", input=first) as handle:
+        sid = handle.session_id
+        got = handle.call("get_value", {"key": "k"})
+        counts = [handle.call("increment")["output"], handle.call("increment")["output"]]
+        info = handle.info()
+        kept = handle.keepalive()
+    after = client.sessions.get(sid)
+    listed = [s["id"] for s in client.sessions.list()]
+    call: dict[str, Any] = {
+        "app": SESSION_APP,
+        "function": "increment",
+        "input": {},
+        "session": sid,
+    }
+    return {
+        "sid": sid,
+        "got": got["output"],
+        "got_session": got.get("session_id"),
+        "counts": counts,
+        "info": info,
+        "kept": kept,
+        "after": after,
+        "listed": sid in listed,
+        "call_after_end": raised(lambda: client.run(call)),
+        "call_on_ended_handle": raised(lambda: handle.call("increment")),
+    }
+
+
+@flow("session-default-function")
+def session_default_function(client: Any) -> dict[str, Any]:
+    """`client.session(app)` with no options opens the session with a `run` call."""
+    with client.session(SESSION_APP) as handle:
+        result = handle.call("increment")
+    return {"sid": handle.session_id, "output": result["output"]}
+
+
+@flow("session-run")
+def session_run(client: Any) -> dict[str, Any]:
+    """The lower-level form: `run` with `session: "new"` (and a timeout), then its id."""
+    base: dict[str, Any] = {"app": SESSION_APP, "function": "increment", "input": {}}
+    first = client.run({**base, "session": "new", "session_timeout": 30})
+    second = client.run({**base, "session": first["session_id"]})
+    info = client.sessions.get(first["session_id"])
+    client.sessions.end(first["session_id"])
+    return {
+        "first": {"sid": first["session_id"], "output": first["output"]},
+        "second": {"sid": second["session_id"], "output": second["output"]},
+        "idle_timeout": info["idle_timeout"],
+        "unknown": raised(lambda: client.run({**base, "session": "sess_unknown"})),
+        "unknown_get": raised(lambda: client.sessions.get("sess_unknown")),
+        "timeout_without_new": raised(lambda: client.run({**base, "session_timeout": 30})),
+        "ended": raised(lambda: client.run({**base, "session": first["session_id"]})),
+    }
+
+
 async def araised(call: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
     """`raised` for a coroutine function."""
     try:
@@ -275,6 +430,32 @@ async def async_cancel(client: Any) -> dict[str, Any]:
 async def async_requirements_412(client: Any) -> dict[str, Any]:
     """The async client maps the 412 as the sync one does."""
     return await araised(lambda: client.tasks.run({"app": "infsh/needs-secret", "input": {}}))
+
+
+@async_flow("async-upload")
+async def async_upload(client: Any) -> dict[str, Any]:
+    """The async client: `await files.upload(path)`, and auto-upload in `await tasks.run`."""
+    with tempfile.TemporaryDirectory() as folder:
+        src = Path(folder) / "async.txt"
+        src.write_bytes(TEXT)
+        file = await client.files.upload(str(src))
+        task = await client.tasks.run({"app": "infsh/file-info", "input": {"file": str(src)}})
+    return {
+        "file": file_brief(file),
+        "output": task["output"],
+        "input": task["input"],
+        "sha256": sha256(TEXT),
+    }
+
+
+@async_flow("async-session")
+async def async_session(client: Any) -> dict[str, Any]:
+    """`async with await client.session(...)`: calls keep the worker's state."""
+    async with await client.session(SESSION_APP, function="increment") as handle:
+        second = await handle.call("increment")
+        info = await handle.info()
+    after = await client.sessions.get(handle.session_id)
+    return {"output": second["output"], "call_count": info["call_count"], "after": after["status"]}
 
 
 def run_flow(name: str, base_url: str, api_key: str) -> dict[str, Any]:
