@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import os
 import queue
@@ -330,3 +331,19 @@ def test_no_proxy_alone_configures_no_proxy(
     with inference(server.api_key, base_url=server.base_url) as client:
         list(client.run("infsh/slow", {"steps": 2}, stream=True))
     assert len(opened) == 1
+
+
+def test_a_compressed_stream_is_still_decoded() -> None:
+    # Streams ask for identity encoding and read raw bytes; a server that compresses anyway
+    # must still be understood.
+    body = gzip.compress(b'{"id":"t1","status":7}\n{"id":"t1","status":10,"output":{"a":1}}\n')
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        headers = {"content-type": "application/x-ndjson", "content-encoding": "gzip"}
+        return httpx2.Response(200, headers=headers, content=body)
+
+    own = httpx2.Client(transport=httpx2.MockTransport(handler))
+    with own, inference("sk-x", base_url="http://api.test", http_client=own) as client:
+        updates = list(client.tasks.stream("t1"))
+    assert [u.status for u in updates] == [TaskStatus.RUNNING, TaskStatus.COMPLETED]
+    assert updates[-1].output == {"a": 1}
