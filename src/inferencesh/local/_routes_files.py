@@ -70,7 +70,7 @@ def file_routes(emu: Emulator) -> list[BaseRoute]:
 
     async def content(request: Request) -> Response:
         path, content_type = store.content(_file_id(request))
-        return FileResponse(path, media_type=content_type)
+        return _FileResponse(path, media_type=content_type)
 
     return [
         Route("/files", create, methods=["POST"]),
@@ -81,6 +81,11 @@ def file_routes(emu: Emulator) -> list[BaseRoute]:
         Route(CONTENT_PREFIX + "{file_id}", content, methods=["GET"]),
         Route(CONTENT_PREFIX + "{file_id}/{name:path}", content, methods=["GET"]),
     ]
+
+
+class _FileResponse(FileResponse):
+    # Starlette reads 64 KiB at a time; larger reads double the download rate of big files.
+    chunk_size = 1024 * 1024
 
 
 def _file_id(request: Request) -> str:
