@@ -2,11 +2,11 @@
 
 Why: measured on our machines (see bench/RESULTS.md), httpx2's h11 parser costs ≈ 6-7 µs per
 HTTP chunk, and a task stream sends one NDJSON line per chunk, so the sync client read streams
-at half the official SDK's rate (requests, which reads through `http.client`). `http.client`
-decodes chunked bodies with C-level `readline`, and `HTTPResponse.read1()` returns as soon as
-one chunk is there, so every line still reaches the caller the moment it arrives. Behind
-httpx2's transport API the client keeps one API: requests, responses, timeouts and errors are
-httpx2's (errors translated like the async client's aiohttp transport).
+at half the official SDK's rate (requests, which reads through `http.client`); now ≈ 1.1x.
+`http.client` decodes chunked bodies with C-level `readline`, and `HTTPResponse.read1()`
+returns as soon as one chunk is there, so every line still reaches the caller the moment it
+arrives. Behind httpx2's transport API the client keeps one API: requests, responses,
+timeouts and errors are httpx2's (errors translated like the async client's aiohttp transport).
 
 Only task streams (`GET /tasks/{id}/stream`, long-lived) use it; every other request goes
 through the client's pooled `httpx2.Client`. Each stream opens its own connection and closes
@@ -16,7 +16,8 @@ costs little, and nothing idles in a second pool.
 Streams use the pooled `httpx2.Client` instead when the caller passed `http_client=` (their
 client, with its transport, proxies, certificates and hooks, must see every request), when
 proxies are configured in the environment (httpx2 honours them, `http.client` would silently
-bypass them), or for a URL scheme other than http/https. No configuration changes behaviour.
+bypass them), or for a URL scheme other than http/https: what users configured keeps
+applying to every request. Both are decided when the client is made, as httpx2 reads proxies.
 """
 
 from __future__ import annotations
