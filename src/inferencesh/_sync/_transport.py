@@ -17,7 +17,8 @@ Streams use the pooled `httpx2.Client` instead when the caller passed `http_clie
 client, with its transport, proxies, certificates and hooks, must see every request), when
 proxies are configured in the environment (httpx2 honours them, `http.client` would silently
 bypass them), or for a URL scheme other than http/https: what users configured keeps
-applying to every request. Both are decided when the client is made, as httpx2 reads proxies.
+applying to every request. The first two are decided when the client is made, when httpx2
+reads proxies too.
 """
 
 from __future__ import annotations
