@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -313,8 +314,9 @@ def test_a_cancelled_call_frees_the_worker_once_the_app_returned(
     session_problem(http.post("/apps/run", json=body), 409, "WORKER_LEASED", sid)
     gate.release.set()
     assert gate.finished.wait(10)
-    deadline = 200
-    while (response := http.post("/apps/run", json=body)).status_code == 409 and deadline:
-        deadline -= 1  # the release happens just after the app's thread returned
+    deadline = time.monotonic() + 10
+    while (response := http.post("/apps/run", json=body)).status_code == 409:
+        # The release follows the app's thread's return by a moment.
+        assert time.monotonic() < deadline, response.text
     assert response.status_code == 200, response.text
     assert local_emu.wait_for_task(response.json()["data"]["id"])["status"] == 10
