@@ -236,19 +236,17 @@ class Runner:
         All or nothing: if one cannot be stored, those stored already are deleted again.
         """
         task_id: str = job.record.dto["id"]
-        stored: list[str] = []
 
-        def store(file: LocalFile) -> dict[str, Any]:
+        def keep(file: LocalFile) -> dict[str, Any]:
             try:
-                value = self._files.add_local(file, base_url=job.base_url, task_id=task_id)
+                return self._files.add_local(file, base_url=job.base_url, task_id=task_id)
             except OSError as exc:
                 raise OutputFileError(f"output file {file!r} cannot be stored: {exc}") from exc
-            stored.append(value["uri"])
-            return value
 
         try:
+            # A thread: copying a large file must not hold up the task loop.
             return await self._in_thread(
-                lambda: replace_files(result, store), f"inferencesh-files-{task_id}"
+                lambda: replace_files(result, keep), f"inferencesh-files-{task_id}"
             )
         except BaseException:
             self._files.delete_for_task(task_id)
