@@ -21,7 +21,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -185,7 +184,7 @@ def main() -> None:
     worker = WORK / "files_worker.py"
     worker.write_text(WORKER)
     kinds = ["httpx2-raw", "ours-sync", "ours-async"] + ([] if args.no_official else ["official"])
-    pythons = {k: sys.executable for k in kinds}
+    pythons = dict.fromkeys(kinds, sys.executable)
     if not args.no_official:
         pythons["official"] = str(official_python())
     results: dict[tuple[str, str], list[dict[str, float]]] = {}
