@@ -37,6 +37,7 @@ def lint(session: nox.Session) -> None:
     session.install("ruff>=0.9")
     session.run("ruff", "format", "--check", ".")
     session.run("ruff", "check", ".")
+    session.run("python", "scripts/unasync.py", "--check")
 
 
 @nox.session

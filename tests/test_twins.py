@@ -85,3 +85,15 @@ def test_factories_match() -> None:
     assert list(inspect.signature(inference).parameters) == list(
         inspect.signature(async_inference).parameters
     )
+
+
+def test_sync_modules_are_generated_from_their_async_twins() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parents[1] / "scripts" / "unasync.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -160,6 +161,13 @@ async def body_chunks(
                     async for _ in chunks:
                         pass
             await chunks.aclose()
+
+
+async def notify(callback: Callable[[TaskUpdate], object], update: TaskUpdate) -> None:
+    """Call an `on_update` callback; the async client also awaits what it returns."""
+    result = callback(update)
+    if inspect.isawaitable(result):
+        await result
 
 
 def _describe(call: ApiRequest) -> str:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import aclosing
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from inferencesh._async._http import AsyncHTTP
+from inferencesh._async._http import AsyncHTTP, notify
 from inferencesh._async.files import AsyncFiles
 from inferencesh._protocol import tasks as api
 from inferencesh._protocol.outputs import bind_files
@@ -207,9 +206,7 @@ class AsyncTasks:
         async with aclosing(self._http.follow(watch)) as updates:
             async for update in updates:
                 if on_update is not None:
-                    result = on_update(update)
-                    if inspect.isawaitable(result):
-                        await result
+                    await notify(on_update, update)
         assert watch.last is not None and watch.last.is_terminal  # follow() ends only there
         return self._bind(finished(watch.last.task))
 

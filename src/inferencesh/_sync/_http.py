@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import httpx2
@@ -143,6 +143,11 @@ class HTTP:
         if self._streams is not None and request.url.scheme in ("http", "https"):
             return self._streams
         return self.client
+
+
+def notify(callback: Callable[[TaskUpdate], object], update: TaskUpdate) -> None:
+    """Call an `on_update` callback; the async client also awaits what it returns."""
+    callback(update)
 
 
 def _describe(call: ApiRequest) -> str:

@@ -1,3 +1,4 @@
+# Generated from _async/client.py by scripts/unasync.py: edit that file, not this one.
 """The sync client: `inference()` and `Inference`."""
 
 from __future__ import annotations

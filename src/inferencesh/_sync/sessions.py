@@ -1,3 +1,4 @@
+# Generated from _async/sessions.py by scripts/unasync.py: edit that file, not this one.
 """Sessions: warm workers kept across runs (sync)."""
 
 from __future__ import annotations

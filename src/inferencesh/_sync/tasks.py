@@ -1,8 +1,10 @@
+# Generated from _async/tasks.py by scripts/unasync.py: edit that file, not this one.
 """Tasks: runs of apps, followed to their end (sync)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping, Sequence
+from contextlib import closing
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -10,7 +12,7 @@ from inferencesh._protocol import tasks as api
 from inferencesh._protocol.outputs import bind_files
 from inferencesh._protocol.results import as_model, finished
 from inferencesh._protocol.watch import TaskWatch
-from inferencesh._sync._http import HTTP
+from inferencesh._sync._http import HTTP, notify
 from inferencesh._sync.files import Files
 from inferencesh._types import NOT_GIVEN, NotGiven, StreamMode, TimeoutTypes
 from inferencesh.errors import StreamError
@@ -194,9 +196,10 @@ class Tasks:
         )
 
     def _wait(self, watch: TaskWatch, on_update: Callable[[TaskUpdate], object] | None) -> Task:
-        for update in self._http.follow(watch):
-            if on_update is not None:
-                on_update(update)
+        with closing(self._http.follow(watch)) as updates:
+            for update in updates:
+                if on_update is not None:
+                    notify(on_update, update)
         assert watch.last is not None and watch.last.is_terminal  # follow() ends only there
         return self._bind(finished(watch.last.task))
 
