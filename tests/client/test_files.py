@@ -82,6 +82,14 @@ async def test_download_to_a_directory_and_to_a_path(twin: Twin, tmp_path: Path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt", "renamed.txt"]
 
 
+async def test_download_into_a_new_directory(twin: Twin, tmp_path: Path) -> None:
+    file = await twin("files.upload", b"payload", filename="out.txt")
+    written = await twin("files.download", file, str(tmp_path / "new" / "dir") + "/")
+    assert written == tmp_path / "new" / "dir" / "out.txt" and written.read_bytes() == b"payload"
+    nested = await twin("files.download", file, tmp_path / "a" / "b.txt")
+    assert nested.read_bytes() == b"payload"
+
+
 async def test_list_and_delete(twin: Twin) -> None:
     file = await twin("files.upload", b"to delete", filename="gone.txt")
     page = await twin("files.list", limit=100)

@@ -123,9 +123,8 @@ class AsyncFiles:
         from inferencesh.models.file import FileRef
 
         ref = file if isinstance(file, FileRef) else FileRef(uri=file)
-        target = Path(dest)
-        if await anyio.Path(target).is_dir():
-            target = target / ref.name
+        target = await anyio.to_thread.run_sync(api.download_target, dest, ref.name)
+        await anyio.Path(target.parent).mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
         try:
             async with (

@@ -262,6 +262,19 @@ def download_request(opts: ClientOptions, uri: str) -> ApiRequest:
     return ApiRequest(request, True, opts.max_retries)
 
 
+def download_target(dest: str | os.PathLike[str], name: str) -> Path:
+    """Where a download goes.
+
+    Into `dest` when it is a directory or ends with a separator (created if missing), else
+    `dest` itself.
+    """
+    text = os.fspath(dest)
+    target = Path(text)
+    if text.endswith(("/", os.sep)) or target.is_dir():
+        return target / name
+    return target
+
+
 def decode_data_uri(uri: str) -> bytes:
     """The bytes of a `data:` URI (outputs may carry small files inline)."""
     source = _data_uri(uri, filename=None, content_type=None)

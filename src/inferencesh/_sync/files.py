@@ -122,9 +122,8 @@ class Files:
         from inferencesh.models.file import FileRef
 
         ref = file if isinstance(file, FileRef) else FileRef(uri=file)
-        target = Path(dest)
-        if target.is_dir():
-            target = target / ref.name
+        target = api.download_target(dest, ref.name)
+        target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
         try:
             with partial.open("wb") as out:

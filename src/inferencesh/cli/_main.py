@@ -24,6 +24,16 @@ def _parser() -> argparse.ArgumentParser:
         default="sk-local",
         help="the key clients must send as 'Authorization: Bearer <key>' (sk-local)",
     )
+    serve.add_argument(
+        "--data-dir", default=None, help="where uploaded files are kept (a temporary directory)"
+    )
+    serve.add_argument(
+        "--max-upload-size",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help="largest accepted upload, in bytes",
+    )
 
     demo = commands.add_parser("demo", help="run apps on an in-process emulator and show the SDK")
     demo.add_argument("--fast", action="store_true", help="shorter slow-app runs")
@@ -43,7 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             from inferencesh.cli._serve import serve
 
-            return serve(host=args.host, port=args.port, api_key=args.api_key)
+            return serve(
+                host=args.host,
+                port=args.port,
+                api_key=args.api_key,
+                data_dir=args.data_dir,
+                max_upload_size=args.max_upload_size,
+            )
         if args.command == "demo":
             from inferencesh.cli._demo import demo
 
