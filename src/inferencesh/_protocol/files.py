@@ -129,6 +129,7 @@ def _path(path: Path, *, filename: str | None, content_type: str | None) -> Uplo
     if info.st_size == 0:
         raise FileInputError(f"{path} is empty; there is nothing to upload")
     try:
+        # Opening it now also proves the file is readable before anything is registered.
         with path.open("rb") as f:
             head = f.read(16)
     except OSError as exc:
