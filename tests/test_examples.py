@@ -13,6 +13,7 @@ EXPECTED = {
     "stream_progress.py": "output:",
     "fire_and_forget.py": "failed as expected: out of ideas",
     "async_tasks.py": "9 {",
+    "files_and_sessions.py": "same worker, counter = 2",
 }
 
 
