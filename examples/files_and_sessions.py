@@ -16,7 +16,7 @@ with running(Emulator()) as server, server.client() as client, tempfile.Temporar
     print("the app saw", info.output["file"]["size"], "bytes")
 
     drawn = client.run("infsh/draw-image", {"prompt": "sunset", "width": 32, "height": 32})
-    saved = drawn.output["image"].download(Path(tmp) / "out/")
+    saved = drawn.output["image"].download(f"{tmp}/out/")  # a trailing / makes it a folder
     print("downloaded:", saved.name, saved.stat().st_size, "bytes")
 
     with client.session("infsh/session-test", timeout=60) as session:
