@@ -34,7 +34,7 @@ def tests_matrix(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff format --check and ruff check."""
-    session.install("ruff==0.17.5")
+    session.install("ruff==0.17.6")
     session.run("ruff", "format", "--check", ".")
     session.run("ruff", "check", ".")
     session.run("python", "scripts/unasync.py", "--check")
