@@ -4,7 +4,7 @@ import httpx2
 import pytest
 
 from inferencesh._config import ClientOptions
-from inferencesh._protocol import tasks
+from inferencesh._protocol import sessions, tasks
 from inferencesh._protocol.endpoints import build
 from inferencesh._types import NOT_GIVEN
 from inferencesh.errors import ConfigurationError
@@ -132,3 +132,94 @@ def test_per_call_overrides() -> None:
     opts = OPTS.with_call(timeout=3.0, max_retries=0)
     assert opts.timeout == httpx2.Timeout(3.0) and opts.max_retries == 0
     assert OPTS.with_call() is OPTS
+
+
+@pytest.mark.parametrize(
+    ("status", "app_id", "sort", "filters", "order"),
+    [
+        (
+            [TaskStatus.RUNNING, TaskStatus.QUEUED],
+            None,
+            "created_at",
+            [{"field": "status", "operator": "in", "value": [7, 2]}],
+            {"field": "created_at", "dir": "asc"},
+        ),
+        (
+            (),
+            "app_1",
+            "+updated_at",
+            [
+                {"field": "status", "operator": "in", "value": []},
+                {"field": "app_id", "operator": "eq", "value": "app_1"},
+            ],
+            {"field": "updated_at", "dir": "asc"},
+        ),
+        (
+            None,
+            "app_2",
+            "-updated_at",
+            [{"field": "app_id", "operator": "eq", "value": "app_2"}],
+            {"field": "updated_at", "dir": "desc"},
+        ),
+    ],
+)
+def test_list_filters_and_sort(
+    status: object, app_id: str | None, sort: str, filters: object, order: object
+) -> None:
+    call = tasks.list_tasks(OPTS, limit=3, cursor=None, status=status, app_id=app_id, sort=sort)  # type: ignore[arg-type]
+    assert json.loads(call.request.content) == {"limit": 3, "filters": filters, "sort": [order]}
+
+
+def test_list_without_filters_sends_none() -> None:
+    call = tasks.list_tasks(OPTS, limit=1, cursor="", status=None, app_id=None)
+    assert json.loads(call.request.content) == {
+        "limit": 1,
+        "sort": [{"field": "created_at", "dir": "desc"}],
+    }
+
+
+def test_the_other_task_requests() -> None:
+    status = tasks.status(OPTS, "t/1")
+    assert (status.request.method, status.request.url.raw_path) == ("GET", b"/tasks/t%2F1/status")
+    assert status.idempotent is True
+    logs = tasks.logs(OPTS, "t1")
+    assert (logs.request.method, logs.request.url.path) == ("GET", "/tasks/t1/logs")
+    cancel = tasks.cancel(OPTS, "t1")
+    assert (cancel.request.method, cancel.request.url.path) == ("POST", "/tasks/t1/cancel")
+    assert cancel.idempotent is False
+    keep = tasks.delete(OPTS, "t1", files=False)
+    assert keep.request.method == "DELETE" and keep.request.url.query == b""
+    assert keep.idempotent is True
+    purge = tasks.delete(OPTS, "t1", files=True)
+    assert purge.request.url.path == "/tasks/t1" and purge.request.url.query == b"files=true"
+
+
+def test_params_reach_the_proxy_target_too() -> None:
+    opts = ClientOptions(proxy_url="https://myapp.test/proxy")
+    call = tasks.delete(opts, "t1", files=True)
+    assert (
+        call.request.headers["x-inf-target-url"] == "https://api.inference.sh/tasks/t1?files=true"
+    )
+
+
+@pytest.mark.parametrize("session_id", ["", "new"])
+def test_session_ids_that_are_not_ids_are_refused(session_id: str) -> None:
+    with pytest.raises(ValueError, match="not a session id"):
+        sessions.get(OPTS, session_id)
+    with pytest.raises(ValueError, match="not a session id"):
+        sessions.keepalive(OPTS, session_id)
+    with pytest.raises(ValueError, match="not a session id"):
+        sessions.end(OPTS, session_id)
+
+
+def test_session_requests() -> None:
+    get = sessions.get(OPTS, "../tasks")
+    assert (get.request.method, get.request.url.raw_path) == ("GET", b"/sessions/..%2Ftasks")
+    listing = sessions.list_sessions(OPTS)
+    assert (listing.request.method, listing.request.url.path) == ("GET", "/sessions")
+    keep = sessions.keepalive(OPTS, "sess_1")
+    assert (keep.request.method, keep.request.url.path) == ("POST", "/sessions/sess_1/keepalive")
+    assert keep.idempotent is True  # restarting a timer twice is harmless
+    end = sessions.end(OPTS, "sess_1")
+    assert (end.request.method, end.request.url.path) == ("DELETE", "/sessions/sess_1")
+    assert end.idempotent is True

@@ -188,3 +188,52 @@ def test_401_says_what_to_do_and_never_shows_the_key() -> None:
     exc = error_from_response(response)
     assert "INFERENCE_API_KEY" in str(exc)
     assert "sk-secret" not in str(exc) and "sk-secret" not in repr(exc)
+
+
+@pytest.mark.parametrize("body", [[TASK, TASK], "text", 3, True])
+def test_a_body_that_is_not_an_object_is_the_payload(body: Any) -> None:
+    assert read_data(reply(200, body)) == body
+
+
+def test_malformed_messages_are_skipped_and_unknown_levels_are_info(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    body = {
+        "data": TASK,
+        "messages": ["just text", None, {"level": "loud", "message": "odd"}, {"level": "warn"}],
+    }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with caplog.at_level("DEBUG", logger="inferencesh"):
+            assert read_data(reply(200, body)) == TASK
+            assert read_data(reply(200, {"data": 1, "messages": "not a list"})) == 1
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("INFO", "odd"),
+        ("WARNING", ""),
+    ]
+    assert len(caught) == 1 and issubclass(caught[0].category, errors.InferenceWarning)
+
+
+def test_412_without_any_explanation_still_says_what_it_is() -> None:
+    exc = error_from_response(reply(412, raw=b""))
+    assert isinstance(exc, errors.RequirementsNotMetError)
+    assert str(exc) == "412 from GET /tasks/t1: requirements not met"
+
+
+def test_requirements_that_are_not_objects_fall_back_to_the_title() -> None:
+    exc = error_from_response(reply(422, {"errors": ["bad"], "title": "Unprocessable"}))
+    assert str(exc) == "422 from GET /tasks/t1: Unprocessable"
+    exc = error_from_response(reply(412, {"errors": [], "detail": "need a secret"}))
+    assert str(exc).endswith(": need a secret")
+
+
+def test_legacy_error_shapes() -> None:
+    as_text = error_from_response(reply(400, {"error": "bad input"}))
+    assert str(as_text) == "400 from GET /tasks/t1: bad input" and as_text.code is None
+    no_message = error_from_response(reply(409, {"error": {"code": 5}, "code": "busy"}))
+    assert no_message.code == "busy"  # a non-text legacy code gives way to the top-level one
+    assert '"code": "busy"' in str(no_message)  # nothing readable: the body itself is shown
+    legacy_200 = reply(200, {"success": False, "error": {"code": "denied", "message": "no"}})
+    with pytest.raises(errors.APIStatusError, match="200 from GET /tasks/t1: no") as info:
+        read_data(legacy_200)
+    assert info.value.code == "denied"

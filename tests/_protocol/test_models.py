@@ -120,3 +120,36 @@ def test_merge_does_not_mutate_its_input() -> None:
         first, {"response": "b", "tool_calls": [{"index": 0, "function": {"arguments": "y"}}]}
     )
     assert json.dumps(first) == snapshot
+
+
+def test_tool_call_parts_that_are_not_objects_are_skipped_and_gaps_are_filled() -> None:
+    out = merge_delta(
+        {"tool_calls": "not a list"},  # a non-list is no calls at all
+        {"tool_calls": ["junk", {"index": 2, "id": "c3"}]},
+    )
+    assert out["tool_calls"] == [{"index": 0}, {"index": 1}, {"index": 2, "id": "c3"}]
+
+
+def test_a_tool_call_part_without_an_index_is_a_new_call() -> None:
+    out = merge_delta(None, {"tool_calls": [{"id": "c1"}, {"index": "0", "id": "c2"}]})
+    assert out["tool_calls"] == [{"index": 0, "id": "c1"}, {"index": "0", "id": "c2"}]
+
+
+def test_a_negative_tool_call_index_neither_raises_nor_rewrites_earlier_calls() -> None:
+    # A malformed delta must not crash the stream with an IndexError, nor rename call 0.
+    assert merge_delta(None, {"tool_calls": [{"index": -1, "id": "c1"}]})["tool_calls"]
+    out = merge_delta(
+        {"tool_calls": [{"index": 0, "id": "c0"}]}, {"tool_calls": [{"index": -1, "id": "x"}]}
+    )
+    assert out["tool_calls"][0] == {"index": 0, "id": "c0"}
+
+
+def test_non_text_values_replace_and_text_after_them_starts_afresh() -> None:
+    out = merge_delta({"response": "abc"}, {"response": None, "tool_calls": None})
+    assert out == {"response": None, "tool_calls": None}
+    assert merge_delta(out, {"response": "d"})["response"] == "d"
+    calls = merge_delta(
+        {"tool_calls": [{"index": 0, "function": {"arguments": "x"}}]},
+        {"tool_calls": [{"index": 0, "function": "opaque"}]},
+    )
+    assert calls["tool_calls"] == [{"index": 0, "function": "opaque"}]

@@ -80,3 +80,13 @@ def test_attempts_are_bounded() -> None:
     assert policy.delay_after_response(2, response(503), idempotent=True) is not None
     assert policy.delay_after_response(3, response(503), idempotent=True) is None
     assert policy.delay_after_error(3, httpx2.ConnectError("x"), idempotent=True) is None
+
+
+def test_an_http_date_without_a_zone_is_utc() -> None:
+    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+    # "-0000" is RFC 5322's "zone unknown": parsed as a naive datetime, read as UTC.
+    assert parse_retry_after("Thu, 01 Jan 2026 12:00:30 -0000", now=now) == pytest.approx(30.0)
+    assert parse_retry_after("Thu, 01 Jan 2026 11:00:00 -0000", now=now) == 0.0
+    assert parse_retry_after("inf") is None
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("  12  ") == 12.0

@@ -213,3 +213,74 @@ def test_status_strings_are_understood() -> None:
         [{"id": "t1", "status": "running"}, {"id": "t1", "status": "COMPLETED"}]
     )
     assert statuses(updates) == [7, 10] and watch.finished
+
+
+def test_lines_after_the_terminal_one_are_ignored() -> None:
+    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    updates = watch.on_lines([task(10, output=1), task(7), task(11, error="late")])
+    assert statuses(updates) == [10]
+    assert watch.last is not None and watch.last.status == TaskStatus.COMPLETED
+    assert watch.on_lines([task(11)]) == []
+
+
+def test_fields_that_are_not_a_list_are_not_reported() -> None:
+    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    (update,) = watch.on_lines([{"data": {"status": 7}, "fields": "status"}])
+    assert update.fields is None and update.status == TaskStatus.RUNNING
+
+
+def test_a_stream_breaking_after_the_end_changes_nothing() -> None:
+    now = [0.0]
+    watch = w.TaskWatch(OPTS, "t1", mode="stream", timeout=1.0, clock=lambda: now[0])
+    watch.start()
+    watch.on_lines([task(10)])
+    now[0] = 5.0  # past the deadline, and beyond the reconnect budget: neither matters now
+    for _ in range(5):
+        assert isinstance(watch.on_stream_error(httpx2.ReadError("x")), w.Finished)
+
+
+def test_a_stream_that_keeps_ending_early_is_given_up() -> None:
+    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    watch.on_lines([task(7)])
+    for _ in range(2):
+        assert isinstance(watch.on_stream_end(), w.Fetch)
+        _, action = watch.on_task(task(7))
+        assert isinstance(action, w.Sleep) and isinstance(action.then, w.OpenStream)
+    assert isinstance(watch.on_stream_end(), w.Fetch)
+    with pytest.raises(StreamError, match="kept ending before the task did \\(3 times\\)"):
+        watch.on_task(task(7))
+
+
+def test_malformed_deltas_are_not_updates() -> None:
+    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    watch.on_lines([task(7)])
+    assert (
+        watch.on_lines(
+            [
+                {"event": "delta", "data": "not an object"},
+                {"event": "delta", "data": {"seq": 1, "delta": "not an object"}},
+                {"event": "delta", "data": {"seq": 2}},
+            ]
+        )
+        == []
+    )
+    (update,) = watch.on_lines([{"event": "delta", "data": {"seq": 3, "delta": {"response": "a"}}}])
+    assert update.output == {"response": "a"}
+
+
+def test_deltas_without_a_seq_are_never_dropped() -> None:
+    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    updates = watch.on_lines(
+        [
+            {"event": "delta", "data": {"delta": {"response": "a"}}},
+            {"event": "delta", "data": {"delta": {"response": "a"}}},
+            {"event": "delta", "data": {"seq": 1, "delta": {"response": "b"}}},
+            {"event": "delta", "data": {"delta": {"response": "c"}}},
+        ]
+    )
+    assert [u.output["response"] for u in updates] == ["a", "aa", "aab", "aabc"]
