@@ -299,7 +299,7 @@ def test_given_names_and_types_beat_the_uri() -> None:
 
 def test_a_data_uri_without_a_type_is_sniffed() -> None:
     source = api.source_of("data:;base64," + base64.b64encode(PNG).decode())
-    assert (source.filename, source.content_type) == ("upload", "image/png")
+    assert (source.filename, source.content_type) == ("upload.png", "image/png")
 
 
 def test_a_data_uri_without_a_type_is_text_as_rfc_2397_says() -> None:

@@ -216,16 +216,24 @@ class AsyncFiles:
             return api.substitute(value, {})
 
         uris: dict[api.Location, str] = {}
+        failures: list[Exception] = []
         limiter = anyio.CapacityLimiter(MAX_PARALLEL_UPLOADS)
 
         async def one(at: api.Location, src: object) -> None:
             async with limiter:
                 logger.info("uploading %s for %s", _label(src), api.describe(at))
-                uris[at] = (await self.upload(src)).uri
+                try:
+                    uris[at] = (await self.upload(src)).uri
+                except Exception as exc:
+                    # Raised as itself below, as the sync client does, not in an ExceptionGroup.
+                    failures.append(exc)
+                    group.cancel_scope.cancel()
 
         async with anyio.create_task_group() as group:
             for at, src in found:
                 group.start_soon(one, at, src)
+        if failures:
+            raise failures[0]
         return api.substitute(value, uris)
 
 

@@ -109,7 +109,9 @@ class AsyncAppSession:
     ) -> Task:
         """Run the app on the session's worker and return the completed task."""
         if self.ended:
-            raise InferenceError(f"session {self.id} was ended; open a new one with session()")
+            raise InferenceError(
+                f"session {self.id or '(never opened)'} was ended; open a new one with session()"
+            )
         opening = self.id is None
         try:
             task = await self._client.run(
@@ -138,8 +140,11 @@ class AsyncAppSession:
 
     async def end(self) -> None:
         """End the session now (leaving the `with` block does it too)."""
-        if self.id is not None and not self.ended:
-            self.ended = True
+        if self.ended:
+            return
+        # Ended before any run, the handle is still done: a later run must not open a worker.
+        self.ended = True
+        if self.id is not None:
             await self._client.sessions.end(self.id)
 
     async def __aenter__(self) -> Self:

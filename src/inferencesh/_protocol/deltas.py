@@ -38,7 +38,7 @@ def _merge_tool_calls(current: object, parts: list[Any]) -> list[dict[str, Any]]
         if not isinstance(part, dict):
             continue
         index = part.get("index")  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
-        if not isinstance(index, int):
+        if not isinstance(index, int) or index < 0:  # malformed: a new call, never a rewrite
             index = len(calls)
         while len(calls) <= index:
             calls.append({"index": len(calls)})

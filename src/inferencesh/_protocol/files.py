@@ -150,7 +150,7 @@ def _fileobj(f: IO[Any], *, filename: str | None, content_type: str | None) -> U
         f.seek(start)
         head = f.read(16)
         f.seek(start)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, AttributeError) as exc:
         raise FileInputError(f"the file object must be seekable to be uploaded: {exc}") from exc
     if not isinstance(head, bytes):
         raise FileInputError("the file object returns text; open it in binary mode ('rb')")
@@ -174,8 +174,9 @@ def _data_uri(uri: str, *, filename: str | None, content_type: str | None) -> Up
         raise FileInputError(f"the data URI's base64 is invalid: {exc}") from exc
     if not data:
         raise FileInputError("the data URI holds no data")
-    media = content_type or match.group("type") or None
-    extension = mimetypes.guess_extension(media or "", strict=False) or ""
+    # RFC 2397: no media type means text/plain, unless the bytes themselves say otherwise.
+    media = content_type or match.group("type") or sniff(data[:16]) or "text/plain"
+    extension = mimetypes.guess_extension(media, strict=False) or ""
     name = filename or f"upload{extension}"
     return UploadSource(name, _content_type(media, name, data[:16]), len(data), data=data)
 

@@ -108,7 +108,9 @@ class AppSession:
     ) -> Task:
         """Run the app on the session's worker and return the completed task."""
         if self.ended:
-            raise InferenceError(f"session {self.id} was ended; open a new one with session()")
+            raise InferenceError(
+                f"session {self.id or '(never opened)'} was ended; open a new one with session()"
+            )
         opening = self.id is None
         try:
             task = self._client.run(
@@ -137,8 +139,11 @@ class AppSession:
 
     def end(self) -> None:
         """End the session now (leaving the `with` block does it too)."""
-        if self.id is not None and not self.ended:
-            self.ended = True
+        if self.ended:
+            return
+        # Ended before any run, the handle is still done: a later run must not open a worker.
+        self.ended = True
+        if self.id is not None:
             self._client.sessions.end(self.id)
 
     def __enter__(self) -> Self:
