@@ -142,6 +142,9 @@ def _fileobj(f: IO[Any], *, filename: str | None, content_type: str | None) -> U
     mode = getattr(f, "mode", "rb")
     if isinstance(mode, str) and "b" not in mode and "r" in mode:
         raise FileInputError("the file is open in text mode; open it with 'rb'")
+    readable = getattr(f, "readable", None)
+    if callable(readable) and not readable():
+        raise FileInputError("the file is not open for reading; open it with 'rb'")
     name = filename or Path(str(getattr(f, "name", "upload"))).name or "upload"
     try:
         start = f.tell()
