@@ -524,3 +524,10 @@ def test_bind_files_replaces_only_file_values_in_a_copy() -> None:
     }
     assert value["image"] is image and value["more"][0] is image  # the input is untouched
     assert outputs.bind_files(image, lambda d: "top") == "top"
+
+
+def test_a_write_only_file_object_says_so(tmp_path: Path) -> None:
+    with (tmp_path / "out.bin").open("wb") as f:
+        f.write(b"x")
+        with pytest.raises(FileInputError, match="not open for reading"):
+            api.source_of(f)
