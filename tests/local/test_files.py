@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import socket
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -48,14 +47,6 @@ def upload(
 
 def partial_files(emu: Emulator) -> list[Path]:
     return list((emu.data_dir / "partial").iterdir())
-
-
-def eventually(check: Callable[[], bool], what: str) -> None:
-    """Wait (bounded) for the server to have handled something it learns asynchronously."""
-    deadline = time.monotonic() + 10
-    while not check():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.005)
 
 
 def states(emu: Emulator) -> tuple[set[str], set[str]]:
@@ -277,7 +268,7 @@ def test_a_streamed_upload_over_the_limit_is_cut_off(
         pass  # the server may close before the client finished sending; either is fine
     else:
         assert_problem(response, 413, "payload_too_large")
-    eventually(lambda: partial_files(local_emu) == [], "the partial file was not removed")
+    local_emu.wait_until(lambda: partial_files(local_emu) == [])
     assert file["id"] not in states(local_emu)[0]
 
 
@@ -325,18 +316,14 @@ def test_an_interrupted_upload_leaves_nothing_and_can_be_retried(
     file = create(http, filename="cut.bin", size=len(data))
     sock = raw_put(local_server, file["upload_url"], len(data), data[:300_000])
     # While it is in progress a second PUT of the same URL is refused.
-    eventually(lambda: partial_files(local_emu) != [], "the upload did not start")
+    local_emu.wait_until(lambda: partial_files(local_emu) != [])
     assert_problem(httpx2.put(file["upload_url"], content=data), 409, "upload_in_progress")
     sock.close()  # the connection drops mid-body
-    eventually(lambda: partial_files(local_emu) == [], "the partial file was not removed")
+    # The partial file goes in the same step that makes the URL usable again.
+    local_emu.wait_until(lambda: partial_files(local_emu) == [])
     assert file["id"] not in states(local_emu)[0]  # not listed as complete
     assert_problem(httpx2.get(file["uri"]), 404, "not_found")
-
-    def retried() -> bool:
-        response = httpx2.put(file["upload_url"], content=data)
-        return response.status_code == 200  # 409 until the server saw the drop
-
-    eventually(retried, "the upload URL did not become usable again")
+    assert httpx2.put(file["upload_url"], content=data).status_code == 200
     assert hashlib.sha256(httpx2.get(file["uri"]).content).digest() == hashlib.sha256(data).digest()
 
 
@@ -346,7 +333,7 @@ def test_a_file_deleted_during_its_upload_is_not_stored(
     file = create(http, filename="doomed.bin", size=10)
     sock = raw_put(local_server, file["upload_url"], 10, b"12345")
     try:
-        eventually(lambda: partial_files(local_emu) != [], "the upload did not start")
+        local_emu.wait_until(lambda: partial_files(local_emu) != [])
         assert http.delete(f"/files/{file['id']}").status_code == 200
         sock.sendall(b"67890")
         reply = b""
@@ -358,7 +345,7 @@ def test_a_file_deleted_during_its_upload_is_not_stored(
         sock.close()
     assert reply.startswith(b"HTTP/1.1 404")
     assert b"was deleted during its upload" in reply
-    eventually(lambda: partial_files(local_emu) == [], "the partial file was not removed")
+    local_emu.wait_until(lambda: partial_files(local_emu) == [])
     assert file["id"] not in states(local_emu)[1]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import threading
 import zlib
 from typing import Any
 
@@ -241,3 +242,18 @@ def test_an_emulator_bug_is_a_500_problem(
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"].endswith("/errors/internal_error")
     assert "kaput" in response.json()["detail"]
+
+
+def test_wait_until_wakes_on_a_change_and_times_out_with_a_clear_message() -> None:
+    emu = Emulator(builtins=False)
+    emu.wait_until(lambda: emu.tasks() == [])  # true already: returns at once
+    creator = threading.Thread(target=lambda: emu.task_store.create({"app": "me/x"}))
+    creator.start()
+    emu.wait_until(lambda: len(emu.tasks()) == 1)
+    creator.join()
+
+    def never() -> bool:
+        return False
+
+    with pytest.raises(TimeoutError, match="did not satisfy .*never within 0 s"):
+        emu.wait_until(never, timeout=0)

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from inferencesh.local._apps import AppRegistry, IntegrationRequirement, RegisteredApp
 from inferencesh.local._auth import AuthMiddleware, CORSMiddleware
 from inferencesh.local._builtin_apps import builtin_apps
+from inferencesh.local._changes import Changes
 from inferencesh.local._envelope import ApiError, problem_response
 from inferencesh.local._faults import Faults, FaultsMiddleware
 from inferencesh.local._files import DEFAULT_MAX_UPLOAD_SIZE, FileStore
@@ -119,17 +120,24 @@ class Emulator:
         """The registered apps."""
         self.clock = Clock()
         """The emulator's clock; `clock.advance(seconds)` moves it forward (for expiries)."""
-        self.task_store = TaskStore(clock=self.clock, stream_format=stream_format)
+        # Every store reports its changes here, so `wait_until` can wait on any of them.
+        self._changes = Changes()
+        self.task_store = TaskStore(
+            clock=self.clock, stream_format=stream_format, on_change=self._changes.notify
+        )
         """Every task, with its streams."""
         self.file_store = FileStore(
             clock=self.clock,
             data_dir=data_dir,
             max_upload_size=max_upload_size,
             upload_url_ttl=upload_url_ttl,
+            on_change=self._changes.notify,
         )
         """Every file, and the directory their bytes are in."""
         self.session_store = SessionStore(
-            clock=self.clock, default_idle_timeout=default_session_timeout
+            clock=self.clock,
+            default_idle_timeout=default_session_timeout,
+            on_change=self._changes.notify,
         )
         """Every session, with its worker."""
         self._runner = Runner(
@@ -310,6 +318,25 @@ class Emulator:
         if task is None:
             raise KeyError(task_id)
         return task
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float | None = 10.0) -> None:
+        """Block until `predicate()` is true, for things the server does asynchronously.
+
+        `predicate` is checked now and again after every change of the emulator's state:
+        a task changed, a file record or partial upload was added or removed (or its upload
+        state changed), a session's worker was leased or released. So it should read that
+        state (`tasks()`, `files()`, `sessions()`, `data_dir`, `session_store.busy(id)`)
+        rather than anything else, which would not wake it.
+
+        Example:
+            ```python
+            emu.wait_until(lambda: not emu.session_store.busy(session_id))
+            ```
+
+        Raises:
+            TimeoutError: `predicate()` was still false after `timeout` seconds.
+        """
+        self._changes.wait_until(predicate, timeout)
 
     def files(self, *, include_pending: bool = False) -> list[dict[str, Any]]:
         """Copies of the registered files (FileDTOs), oldest first.

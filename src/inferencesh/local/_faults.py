@@ -7,6 +7,7 @@ the server runs in another.
 emu.faults.fail_next(2, status=429, retry_after=0)   # the next 2 requests: 429 + Retry-After
 emu.faults.cut_stream_after(3)                        # the next stream breaks after 3 lines
 emu.faults.latency(0.05)                              # every request waits 50 ms first
+emu.faults.delayed, emu.faults.delayed_seconds        # requests delayed so far, and by how much
 emu.faults.reset()
 ```
 """
@@ -50,6 +51,8 @@ class Faults:
         self._failures: list[_Failure] = []
         self._cuts: list[StreamCut] = []
         self._latency = 0.0
+        self._delayed = 0
+        self._delayed_seconds = 0.0
 
     def fail_next(
         self,
@@ -102,17 +105,37 @@ class Faults:
             self._latency = seconds
 
     def reset(self) -> None:
-        """Disarm every fault."""
+        """Disarm every fault and zero the `delayed` counts."""
         with self._lock:
             self._failures.clear()
             self._cuts.clear()
             self._latency = 0.0
+            self._delayed = 0
+            self._delayed_seconds = 0.0
 
     @property
     def added_latency(self) -> float:
         """The latency armed with `latency()`."""
         with self._lock:
             return self._latency
+
+    @property
+    def delayed(self) -> int:
+        """How many requests `latency()` has delayed (counted once their wait is over)."""
+        with self._lock:
+            return self._delayed
+
+    @property
+    def delayed_seconds(self) -> float:
+        """The latency those requests waited, in total (seconds)."""
+        with self._lock:
+            return self._delayed_seconds
+
+    def count_delay(self, seconds: float) -> None:
+        """Record that a request waited `seconds` (called by the middleware)."""
+        with self._lock:
+            self._delayed += 1
+            self._delayed_seconds += seconds
 
     def take_failure(self, method: str, path: str) -> ApiError | None:
         """The error to answer this request with, if a failure is armed for it."""
@@ -159,6 +182,9 @@ class FaultsMiddleware:
         delay = self.faults.added_latency
         if delay > 0:
             await anyio.sleep(delay)
+            # Counted after the wait, so a count says the delay was really served; tests
+            # check it instead of timing requests.
+            self.faults.count_delay(delay)
         error = self.faults.take_failure(scope["method"], scope["path"])
         if error is not None:
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}

@@ -25,7 +25,7 @@ import threading
 import typing
 import weakref
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -130,6 +130,8 @@ class FileStore:
             removed by `close()` (or when the store is garbage collected, or at exit).
         max_upload_size: Largest accepted upload, in bytes.
         upload_url_ttl: Seconds an upload URL stays valid.
+        on_change: Called after a record or a partial upload was added or removed, or a
+            record's state changed (`Emulator.wait_until` waits on it).
     """
 
     def __init__(
@@ -139,8 +141,10 @@ class FileStore:
         data_dir: str | os.PathLike[str] | None = None,
         max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE,
         upload_url_ttl: float = 900.0,
+        on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self.clock = clock
+        self._on_change = on_change
         self.max_upload_size = max_upload_size
         self.upload_url_ttl = upload_url_ttl
         self._configured = None if data_dir is None else Path(data_dir)
@@ -180,6 +184,7 @@ class FileStore:
             self._root = None
         if cleanup is not None:
             cleanup()
+        self._on_change()
 
     # -- creating -------------------------------------------------------------------------
 
@@ -204,6 +209,7 @@ class FileStore:
                 token = record.token
                 url = f"{base_url}{UPLOAD_PREFIX}{record.dto['id']}?token={token}"
                 created.append({**record.dto, "upload_url": url})
+        self._on_change()
         return created
 
     def _new_record(self, spec: Mapping[str, Any], *, category: str, base_url: str) -> FileRecord:
@@ -297,6 +303,7 @@ class FileStore:
         if record is None:
             return False
         _remove_stored(record)
+        self._on_change()
         return True
 
     def delete_for_task(self, task_id: str) -> int:
@@ -307,6 +314,8 @@ class FileStore:
                 del self._files[record.dto["id"]]
         for record in doomed:
             _remove_stored(record)
+        if doomed:
+            self._on_change()
         return len(doomed)
 
     # -- uploading ------------------------------------------------------------------------
@@ -361,6 +370,7 @@ class FileStore:
             partial = self.root / "partial" / f"{file_id}.{secrets.token_hex(4)}.part"
             handle = partial.open("wb")
             record.state = "uploading"
+        self._on_change()
         return Upload(self, record, partial, handle)
 
     def _finish_upload(self, upload: Upload) -> None:
@@ -386,11 +396,17 @@ class FileStore:
             record.state = "complete"
             record.dto["size"] = upload.received
             record.dto["updated_at"] = self.clock.now_iso()
+        self._on_change()
 
-    def _abort_upload(self, record: FileRecord) -> None:
+    def _abort_upload(self, record: FileRecord, partial: Path) -> None:
+        # One step under the lock: once the partial file is gone the URL is usable again,
+        # so a test waiting for the one can rely on the other.
         with self._lock:
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
             if record.state == "uploading":
                 record.state = "pending"  # the URL may be used again until it expires
+        self._on_change()
 
     # -- files of apps --------------------------------------------------------------------
 
@@ -448,6 +464,7 @@ class FileStore:
             record.path = target
             record.task_id = task_id
             self._files[file_id] = record
+        self._on_change()
         return {"uri": dto["uri"], "filename": name, "content_type": content_type, "size": size}
 
     # -- internals ------------------------------------------------------------------------
@@ -462,6 +479,8 @@ class FileStore:
             self._expired[file_id] = None
             if len(self._expired) > _TOMBSTONES:
                 self._expired.popitem(last=False)
+        if stale:
+            self._on_change()
 
 
 class Upload:
@@ -518,9 +537,7 @@ class Upload:
         self._done = True
         with contextlib.suppress(OSError):
             self._handle.close()
-        with contextlib.suppress(OSError):
-            self.partial.unlink(missing_ok=True)
-        self.store._abort_upload(self.record)  # pyright: ignore[reportPrivateUsage]
+        self.store._abort_upload(self.record, self.partial)  # pyright: ignore[reportPrivateUsage]
 
     async def _flush(self) -> None:
         if not self._pending:

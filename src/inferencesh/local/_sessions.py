@@ -13,6 +13,7 @@ releases the worker for good: its instance, and the state in it, are dropped.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -137,9 +138,17 @@ class Lease:
 class SessionStore:
     """Every session of one emulator (thread-safe)."""
 
-    def __init__(self, *, clock: Clock, default_idle_timeout: int = DEFAULT_IDLE_TIMEOUT) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        default_idle_timeout: int = DEFAULT_IDLE_TIMEOUT,
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
         self.clock = clock
         self.default_idle_timeout = default_idle_timeout
+        self._on_change = on_change
+        """Called after a worker is leased or released (`Emulator.wait_until` waits on it)."""
         self._lock = threading.Lock()
         self._sessions: dict[str, SessionRecord] = {}
 
@@ -201,6 +210,7 @@ class SessionStore:
         record.busy = True
         record.call_count += 1
         record.last_call_at = record.updated_at = now
+        self._on_change()
 
     def _end_call(self, session_id: str) -> None:
         with self._lock:
@@ -212,6 +222,17 @@ class SessionStore:
                 now = self.clock.now()
                 record.updated_at = now
                 record.expires_at = now + timedelta(seconds=record.idle_timeout)
+        self._on_change()
+
+    def busy(self, session_id: str) -> bool:
+        """Whether a call holds the session's worker (False for an unknown session).
+
+        A cancelled call of a sync app holds it until the app's thread returned; tests wait
+        for that with `emu.wait_until(lambda: not emu.session_store.busy(session_id))`.
+        """
+        with self._lock:
+            record = self._sessions.get(session_id)
+            return record is not None and record.busy
 
     # -- the endpoints --------------------------------------------------------------------
 
@@ -261,6 +282,7 @@ class SessionStore:
             record.status = "ended"
             record.ended_at = record.updated_at = now
             _drop_worker(record)
+        self._on_change()
 
     def records(self) -> list[dict[str, Any]]:
         """Copies of every session, oldest first (for `Emulator.sessions()`)."""

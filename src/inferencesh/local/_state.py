@@ -66,8 +66,16 @@ class TaskRecord:
 class TaskStore:
     """All tasks of one emulator (thread-safe)."""
 
-    def __init__(self, *, clock: Clock, stream_format: StreamFormat = "bare") -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        stream_format: StreamFormat = "bare",
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
         self.clock = clock
+        self._on_change = on_change
+        """Called after every change (`Emulator.wait_until` waits on it)."""
         self.stream_format: StreamFormat = stream_format
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -144,7 +152,7 @@ class TaskStore:
             self._seq += 1
             record = TaskRecord(dto, self._seq)
             self._tasks[task_id] = record
-            self._changed.notify_all()
+            self._notify()
         return record
 
     def request_cancel(self, task_id: str) -> Literal["missing", "ended", "cancelling"]:
@@ -168,7 +176,7 @@ class TaskStore:
         """Forget the task and end its streams; False if there was no such task."""
         with self._lock:
             record = self._tasks.pop(task_id, None)
-            self._changed.notify_all()
+            self._notify()
         if record is None:
             return False
         record.topic.close()
@@ -289,7 +297,12 @@ class TaskStore:
         else:
             line = dumps(record.dto)
         record.topic.publish(StreamItem(line, final=final))
+        self._notify()
+
+    def _notify(self) -> None:
+        """Wake `wait` (under the lock) and the emulator's waiters: a task changed."""
         self._changed.notify_all()
+        self._on_change()
 
     @staticmethod
     def _event(task_id: str, status: TaskStatus, at: str) -> dict[str, Any]:
