@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeAlias
 
 import httpx2
@@ -286,15 +286,16 @@ class TaskWatch:
         left = self.remaining()
         if left is not None:
             # Never block on one read past the caller's deadline.
-            read = max(
-                0.001, min(left, opts.stream_idle_timeout if stream else opts.timeout.read or left)
+            idle = opts.stream_idle_timeout if stream else opts.timeout.read or left
+            read = max(0.001, min(left, idle))
+            timeout = httpx2.Timeout(
+                opts.timeout.write, connect=opts.timeout.connect, read=read, pool=opts.timeout.pool
             )
-            timeout = httpx2.Timeout(opts.timeout.connect, connect=opts.timeout.connect, read=read)
-            opts = opts.with_call(timeout=timeout)
-            if stream:
-                from dataclasses import replace
-
-                opts = replace(opts, stream_idle_timeout=read)
+            opts = replace(
+                opts,
+                timeout=timeout,
+                stream_idle_timeout=read if stream else opts.stream_idle_timeout,
+            )
         return endpoints.build(
             opts, "GET", endpoints.task_path(self._task_id, suffix), stream=stream
         )
