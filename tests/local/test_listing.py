@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inferencesh.local import AppContext, Emulator
-from inferencesh.local._listing import paginate
+from inferencesh.local.core._listing import paginate
 from tests.local._support import assert_problem, run
 
 

@@ -13,11 +13,11 @@ import pytest
 from pydantic import BaseModel
 
 from inferencesh.local import AppContext, Emulator, RegisteredApp
-from inferencesh.local._apps import parse_ref
-from inferencesh.local._ids import Clock
-from inferencesh.local._png import encode_png
-from inferencesh.local._state import TaskStore
-from inferencesh.local._streams import StreamItem, Topic
+from inferencesh.local.apps._png import encode_png
+from inferencesh.local.apps._registry import parse_ref
+from inferencesh.local.core._ids import Clock
+from inferencesh.local.core._streams import StreamItem, Topic
+from inferencesh.local.tasks._state import TaskStore
 from inferencesh.models.task import TaskStatus
 from tests.local._support import lines_of, run
 

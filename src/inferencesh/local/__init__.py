@@ -19,17 +19,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from inferencesh.local._apps import AppContext as AppContext
-from inferencesh.local._apps import IntegrationRequirement as IntegrationRequirement
-from inferencesh.local._apps import RegisteredApp as RegisteredApp
-from inferencesh.local._apps import TaskCancelled as TaskCancelled
 from inferencesh.local._emulator import DEFAULT_API_KEY as DEFAULT_API_KEY
 from inferencesh.local._emulator import Emulator as Emulator
-from inferencesh.local._faults import Faults as Faults
-from inferencesh.local._files import LocalFile as LocalFile
 from inferencesh.local._server import RunningServer as RunningServer
 from inferencesh.local._server import running as running
 from inferencesh.local._server import serve as serve
+from inferencesh.local.apps._registry import AppContext as AppContext
+from inferencesh.local.apps._registry import IntegrationRequirement as IntegrationRequirement
+from inferencesh.local.apps._registry import RegisteredApp as RegisteredApp
+from inferencesh.local.apps._registry import TaskCancelled as TaskCancelled
+from inferencesh.local.core._faults import Faults as Faults
+from inferencesh.local.files._store import LocalFile as LocalFile
 
 __all__ = [
     "DEFAULT_API_KEY",

@@ -14,21 +14,21 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from inferencesh.local._apps import AppRegistry, IntegrationRequirement, RegisteredApp
-from inferencesh.local._auth import AuthMiddleware, CORSMiddleware
-from inferencesh.local._builtin_apps import builtin_apps
-from inferencesh.local._changes import Changes
-from inferencesh.local._envelope import ApiError, problem_response
-from inferencesh.local._faults import Faults, FaultsMiddleware
-from inferencesh.local._files import DEFAULT_MAX_UPLOAD_SIZE, FileStore
-from inferencesh.local._ids import Clock
-from inferencesh.local._routes_files import PUBLIC_PREFIXES, file_routes
-from inferencesh.local._routes_sessions import session_routes
-from inferencesh.local._routes_tasks import task_routes
-from inferencesh.local._runner import Runner
-from inferencesh.local._sessions import DEFAULT_IDLE_TIMEOUT, MAX_IDLE_TIMEOUT, SessionStore
-from inferencesh.local._state import StreamFormat, TaskStore
-from inferencesh.local._tasks import TaskService
+from inferencesh.local.apps._builtin import builtin_apps
+from inferencesh.local.apps._registry import AppRegistry, IntegrationRequirement, RegisteredApp
+from inferencesh.local.core._auth import AuthMiddleware, CORSMiddleware
+from inferencesh.local.core._changes import Changes
+from inferencesh.local.core._envelope import ApiError, problem_response
+from inferencesh.local.core._faults import Faults, FaultsMiddleware
+from inferencesh.local.core._ids import Clock
+from inferencesh.local.files._routes import PUBLIC_PREFIXES, file_routes
+from inferencesh.local.files._store import DEFAULT_MAX_UPLOAD_SIZE, FileStore
+from inferencesh.local.sessions._routes import session_routes
+from inferencesh.local.sessions._store import DEFAULT_IDLE_TIMEOUT, MAX_IDLE_TIMEOUT, SessionStore
+from inferencesh.local.tasks._routes import task_routes
+from inferencesh.local.tasks._runner import Runner
+from inferencesh.local.tasks._service import TaskService
+from inferencesh.local.tasks._state import StreamFormat, TaskStore
 
 __all__ = ["DEFAULT_API_KEY", "Emulator"]
 

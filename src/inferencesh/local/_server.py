@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from inferencesh.local._emulator import Emulator
-from inferencesh.local._streams import deliberate_cut
+from inferencesh.local.core._streams import deliberate_cut
 
 if TYPE_CHECKING:
     from inferencesh._async.client import AsyncInference

@@ -27,12 +27,18 @@ from typing import Any, TypeVar
 import anyio
 from anyio.from_thread import BlockingPortal
 
-from inferencesh.local._app_files import has_files, replace_files
-from inferencesh.local._apps import AppContext, RegisteredApp, TaskCancelled, Worker
-from inferencesh.local._files import FileStore, LocalFile
-from inferencesh.local._json import to_json_value
-from inferencesh.local._sessions import Lease
-from inferencesh.local._state import LogType, TaskRecord, TaskStore
+from inferencesh.local.apps._registry import (
+    AppContext,
+    LogType,
+    RegisteredApp,
+    TaskCancelled,
+    Worker,
+)
+from inferencesh.local.core._json import to_json_value
+from inferencesh.local.files._store import FileStore, LocalFile
+from inferencesh.local.sessions._store import Lease
+from inferencesh.local.tasks._app_files import has_files, replace_files
+from inferencesh.local.tasks._state import TaskRecord, TaskStore
 from inferencesh.models.task import TaskStatus
 
 __all__ = ["Job", "OutputFileError", "Runner"]

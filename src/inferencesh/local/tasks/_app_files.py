@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from inferencesh.local._envelope import ApiError
-from inferencesh.local._files import CONTENT_PREFIX, FileStore, LocalFile
+from inferencesh.local.core._envelope import ApiError
+from inferencesh.local.files._store import CONTENT_PREFIX, FileStore, LocalFile
 
 __all__ = ["has_files", "host_of", "local_inputs", "replace_files"]
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from inferencesh.local._envelope import ApiError, problem_response
+from inferencesh.local.core._envelope import ApiError, problem_response
 
 __all__ = ["AuthMiddleware", "CORSMiddleware"]
 

@@ -11,7 +11,12 @@ import secrets
 import threading
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["Clock", "new_id"]
+__all__ = ["TEAM_ID", "USER_ID", "Clock", "new_id"]
+
+USER_ID = "usr_local"
+"""The one user every request acts as."""
+TEAM_ID = "team_local"
+"""The user's team."""
 
 
 def new_id(prefix: str) -> str:

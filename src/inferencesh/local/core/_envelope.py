@@ -19,7 +19,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 
-from inferencesh.local._json import dumps
+from inferencesh.local.core._json import dumps
 
 __all__ = ["ApiError", "base_url_of", "is_v2", "ok", "problem_response", "read_json_object"]
 

@@ -14,8 +14,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from inferencesh.local._envelope import ApiError, base_url_of, ok, read_json_object
-from inferencesh.local._files import CONTENT_PREFIX, UPLOAD_PREFIX
+from inferencesh.local.core._envelope import ApiError, base_url_of, ok, read_json_object
+from inferencesh.local.files._store import CONTENT_PREFIX, UPLOAD_PREFIX
 
 if TYPE_CHECKING:
     from inferencesh.local._emulator import Emulator

@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from inferencesh.local._envelope import ApiError, base_url_of, ok, read_json_object
-from inferencesh.local._streams import EventStream
+from inferencesh.local.core._envelope import ApiError, base_url_of, ok, read_json_object
+from inferencesh.local.core._streams import EventStream
 
 if TYPE_CHECKING:
     from inferencesh.local._emulator import Emulator

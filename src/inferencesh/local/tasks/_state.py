@@ -13,27 +13,15 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
-from inferencesh.local._ids import Clock, new_id
-from inferencesh.local._json import dumps
-from inferencesh.local._streams import StreamItem, Subscription, Topic
+from inferencesh.local.apps._registry import LogType
+from inferencesh.local.core._ids import TEAM_ID, USER_ID, Clock, new_id
+from inferencesh.local.core._json import dumps
+from inferencesh.local.core._streams import StreamItem, Subscription, Topic
 from inferencesh.models.task import TaskStatus
 
-__all__ = ["LogType", "StreamFormat", "TaskRecord", "TaskStore"]
+__all__ = ["StreamFormat", "TaskRecord", "TaskStore"]
 
 StreamFormat = Literal["bare", "wrapped"]
-
-USER_ID = "usr_local"
-TEAM_ID = "team_local"
-
-
-class LogType:
-    """`TaskLog.log_type` values."""
-
-    BUILD = 0
-    RUN = 1
-    SERVE = 2
-    SETUP = 3
-    TASK = 4
 
 
 class TaskRecord:

@@ -23,9 +23,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from inferencesh.local._apps import AppContext, IntegrationRequirement, RegisteredApp
-from inferencesh.local._files import LocalFile
-from inferencesh.local._png import encode_png
+from inferencesh.local.apps._png import encode_png
+from inferencesh.local.apps._registry import AppContext, IntegrationRequirement, RegisteredApp
+from inferencesh.local.files._store import LocalFile
 
 __all__ = ["builtin_apps"]
 

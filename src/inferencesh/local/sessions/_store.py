@@ -17,10 +17,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from inferencesh.local._apps import RegisteredApp, Worker
-from inferencesh.local._envelope import ApiError
-from inferencesh.local._ids import Clock, iso, new_id
-from inferencesh.local._state import TEAM_ID, USER_ID
+from inferencesh.local.apps._registry import RegisteredApp, Worker
+from inferencesh.local.core._envelope import ApiError
+from inferencesh.local.core._ids import TEAM_ID, USER_ID, Clock, iso, new_id
 
 __all__ = [
     "DEFAULT_IDLE_TIMEOUT",

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from inferencesh.local._envelope import ok
+from inferencesh.local.core._envelope import ok
 
 if TYPE_CHECKING:
     from inferencesh.local._emulator import Emulator

@@ -13,15 +13,15 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from inferencesh.local._app_files import host_of, local_inputs
-from inferencesh.local._apps import AppRegistry, RegisteredApp, parse_ref
-from inferencesh.local._envelope import ApiError
-from inferencesh.local._files import FileStore
-from inferencesh.local._ids import parse_iso
-from inferencesh.local._listing import paginate
-from inferencesh.local._runner import Job, Runner
-from inferencesh.local._sessions import Lease, SessionStore, parse_timeout
-from inferencesh.local._state import TaskStore
+from inferencesh.local.apps._registry import AppRegistry, RegisteredApp, parse_ref
+from inferencesh.local.core._envelope import ApiError
+from inferencesh.local.core._ids import parse_iso
+from inferencesh.local.core._listing import paginate
+from inferencesh.local.files._store import FileStore
+from inferencesh.local.sessions._store import Lease, SessionStore, parse_timeout
+from inferencesh.local.tasks._app_files import host_of, local_inputs
+from inferencesh.local.tasks._runner import Job, Runner
+from inferencesh.local.tasks._state import TaskStore
 from inferencesh.models.task import TaskStatus
 
 __all__ = ["TaskService"]

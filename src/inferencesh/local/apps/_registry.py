@@ -15,16 +15,20 @@ import threading
 import typing
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
-from inferencesh.local._ids import new_id
-from inferencesh.local._json import to_json_value
-from inferencesh.local._state import LogType, TaskRecord, TaskStore
+from inferencesh.local.core._ids import new_id
+from inferencesh.local.core._json import to_json_value
+
+if TYPE_CHECKING:
+    # Type-only: tasks import apps at run time, never the other way round.
+    from inferencesh.local.tasks._state import TaskRecord, TaskStore
 
 __all__ = [
     "AppContext",
+    "LogType",
     "AppRegistry",
     "FunctionSpec",
     "IntegrationRequirement",
@@ -33,6 +37,16 @@ __all__ = [
     "Worker",
     "parse_ref",
 ]
+
+
+class LogType:
+    """`TaskLog.log_type` values."""
+
+    BUILD = 0
+    RUN = 1
+    SERVE = 2
+    SETUP = 3
+    TASK = 4
 
 
 class TaskCancelled(Exception):

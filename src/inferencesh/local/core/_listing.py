@@ -15,7 +15,7 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from inferencesh.local._envelope import ApiError
+from inferencesh.local.core._envelope import ApiError
 
 __all__ = ["paginate"]
 

@@ -33,10 +33,9 @@ from urllib.parse import quote
 
 import anyio.to_thread
 
-from inferencesh.local._envelope import ApiError
-from inferencesh.local._ids import Clock, iso, new_id
-from inferencesh.local._listing import paginate
-from inferencesh.local._state import TEAM_ID, USER_ID
+from inferencesh.local.core._envelope import ApiError
+from inferencesh.local.core._ids import TEAM_ID, USER_ID, Clock, iso, new_id
+from inferencesh.local.core._listing import paginate
 
 __all__ = [
     "CONTENT_PREFIX",

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from inferencesh.local._envelope import ApiError, problem_response
-from inferencesh.local._streams import StreamCut
+from inferencesh.local.core._envelope import ApiError, problem_response
+from inferencesh.local.core._streams import StreamCut
 
 __all__ = ["Faults", "FaultsMiddleware"]
 

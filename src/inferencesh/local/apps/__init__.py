@@ -1,0 +1,1 @@
+"""Apps the emulator runs: the registry, the context an app sees, warm workers, built-ins."""

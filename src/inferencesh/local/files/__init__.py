@@ -1,0 +1,1 @@
+"""Files: upload URLs, stored bytes, downloads, and their routes."""

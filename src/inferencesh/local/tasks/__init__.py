@@ -1,0 +1,1 @@
+"""Tasks: the store and its streams, the service that validates runs, the runner, routes."""
