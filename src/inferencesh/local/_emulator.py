@@ -273,7 +273,11 @@ class Emulator:
     def asgi_app(self) -> Starlette:
         """A Starlette app serving this emulator (every call builds a new one on the same state)."""
         return Starlette(
-            routes=[*task_routes(self), *file_routes(self), *session_routes(self)],
+            routes=[
+                *task_routes(self.task_service, self.task_store, self),
+                *file_routes(self.file_store),
+                *session_routes(self.session_store),
+            ],
             middleware=[
                 Middleware(CORSMiddleware),
                 Middleware(FaultsMiddleware, faults=self.faults),

@@ -15,16 +15,12 @@ import threading
 import typing
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pydantic import TypeAdapter
 
 from inferencesh.local.core._ids import new_id
 from inferencesh.local.core._json import to_json_value
-
-if TYPE_CHECKING:
-    # Type-only: tasks import apps at run time, never the other way round.
-    from inferencesh.local.tasks._state import TaskRecord, TaskStore
 
 __all__ = [
     "AppContext",
@@ -34,6 +30,7 @@ __all__ = [
     "IntegrationRequirement",
     "RegisteredApp",
     "TaskCancelled",
+    "TaskSink",
     "Worker",
     "parse_ref",
 ]
@@ -47,6 +44,14 @@ class LogType:
     SERVE = 2
     SETUP = 3
     TASK = 4
+
+
+class TaskSink(Protocol):
+    """Where an app's logs, progress and deltas go: the task store (apps never import it)."""
+
+    def log(self, task_id: str, text: str, log_type: int = ...) -> object: ...
+    def progress(self, task_id: str, fraction: float, message: str | None) -> object: ...
+    def delta(self, task_id: str, delta: dict[str, Any]) -> object: ...
 
 
 class TaskCancelled(Exception):
@@ -63,8 +68,9 @@ class AppContext:
     def __init__(
         self,
         *,
-        store: TaskStore,
-        record: TaskRecord,
+        store: TaskSink,
+        task_id: str,
+        cancel_requested: threading.Event,
         app: str,
         function: str,
         setup: Any,
@@ -72,9 +78,9 @@ class AppContext:
         session_id: str | None = None,
     ) -> None:
         self._store = store
-        self._record = record
+        self._cancel_requested = cancel_requested
         self._log_type = LogType.RUN
-        self.task_id: str = record.dto["id"]
+        self.task_id = task_id
         """The id of the task being run."""
         self.app = app
         """The app's ref, `namespace/name`."""
@@ -109,7 +115,7 @@ class AppContext:
     @property
     def cancelled(self) -> bool:
         """Whether someone asked to cancel the task."""
-        return self._record.cancel_requested.is_set()
+        return self._cancel_requested.is_set()
 
     def raise_if_cancelled(self) -> None:
         """Raise `TaskCancelled` if the task was cancelled.
@@ -126,7 +132,7 @@ class AppContext:
         Raises:
             TaskCancelled: the task was cancelled (before or during the sleep).
         """
-        if self._record.cancel_requested.wait(max(0.0, seconds)):
+        if self._cancel_requested.wait(max(0.0, seconds)):
             raise TaskCancelled(self.task_id)
 
 

@@ -20,13 +20,22 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Protocol
 
 import anyio
 import anyio.to_thread
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-__all__ = ["HEARTBEAT", "EventStream", "StreamCut", "StreamItem", "Subscription", "Topic"]
+__all__ = [
+    "HEARTBEAT",
+    "EventStream",
+    "StreamCut",
+    "StreamItem",
+    "StreamSettings",
+    "Subscription",
+    "Topic",
+]
 
 HEARTBEAT = b'{"type":"heartbeat"}'
 NDJSON_TYPE = "application/x-ndjson"
@@ -58,6 +67,21 @@ class StreamCut:
     after: int
     abort: bool = True
     """Break the connection (no end of the chunked body) instead of ending it cleanly."""
+
+
+class _CutSource(Protocol):
+    def take_cut(self) -> StreamCut | None: ...
+
+
+class StreamSettings(Protocol):
+    """How stream responses behave; the `Emulator` is one (its attributes may change live)."""
+
+    @property
+    def heartbeat_interval(self) -> float: ...
+    @property
+    def snapshot_interval(self) -> float | None: ...
+    @property
+    def faults(self) -> _CutSource: ...
 
 
 class Subscription:

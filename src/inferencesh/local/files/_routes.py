@@ -8,17 +8,12 @@ storage URLs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from inferencesh.local.core._envelope import ApiError, base_url_of, ok, read_json_object
-from inferencesh.local.files._store import CONTENT_PREFIX, UPLOAD_PREFIX
-
-if TYPE_CHECKING:
-    from inferencesh.local._emulator import Emulator
+from inferencesh.local.files._store import CONTENT_PREFIX, UPLOAD_PREFIX, FileStore
 
 __all__ = ["PUBLIC_PREFIXES", "file_routes"]
 
@@ -26,9 +21,8 @@ PUBLIC_PREFIXES = (CONTENT_PREFIX, UPLOAD_PREFIX)
 """Paths served without the API key: the URLs themselves grant access."""
 
 
-def file_routes(emu: Emulator) -> list[BaseRoute]:
+def file_routes(store: FileStore) -> list[BaseRoute]:
     """The routes of `/files...`, the upload URLs and the download URLs."""
-    store = emu.file_store
 
     async def create(request: Request) -> Response:
         body = await read_json_object(request)

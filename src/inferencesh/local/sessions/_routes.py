@@ -11,14 +11,13 @@ from starlette.routing import BaseRoute, Route
 from inferencesh.local.core._envelope import ok
 
 if TYPE_CHECKING:
-    from inferencesh.local._emulator import Emulator
+    from inferencesh.local.sessions._store import SessionStore
 
 __all__ = ["session_routes"]
 
 
-def session_routes(emu: Emulator) -> list[BaseRoute]:
+def session_routes(store: SessionStore) -> list[BaseRoute]:
     """The routes of `/sessions...`."""
-    store = emu.session_store
 
     async def list_sessions(request: Request) -> Response:
         return ok(request, store.list())  # a plain array, not a cursor page

@@ -9,17 +9,19 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from inferencesh.local.core._envelope import ApiError, base_url_of, ok, read_json_object
-from inferencesh.local.core._streams import EventStream
+from inferencesh.local.core._streams import EventStream, StreamSettings
 
 if TYPE_CHECKING:
-    from inferencesh.local._emulator import Emulator
+    from inferencesh.local.tasks._service import TaskService
+    from inferencesh.local.tasks._state import TaskStore
 
 __all__ = ["task_routes"]
 
 
-def task_routes(emu: Emulator) -> list[BaseRoute]:
+def task_routes(
+    service: TaskService, store: TaskStore, settings: StreamSettings
+) -> list[BaseRoute]:
     """The routes of `POST /apps/run` and `/tasks/...`."""
-    service = emu.task_service
 
     async def run(request: Request) -> Response:
         body = await read_json_object(request)
@@ -50,7 +52,7 @@ def task_routes(emu: Emulator) -> list[BaseRoute]:
 
     async def stream(request: Request) -> Response:
         task_id = _task_id(request)
-        opened = emu.task_store.open_stream(task_id)
+        opened = store.open_stream(task_id)
         if opened is None:
             raise ApiError(404, "not_found", f"task {task_id} not found")
         first, subscription = opened
@@ -58,11 +60,11 @@ def task_routes(emu: Emulator) -> list[BaseRoute]:
         return EventStream(
             first=[first],
             subscription=subscription,
-            heartbeat_interval=emu.heartbeat_interval,
-            snapshot=lambda: emu.task_store.snapshot_item(task_id),
-            snapshot_interval=emu.snapshot_interval,
+            heartbeat_interval=settings.heartbeat_interval,
+            snapshot=lambda: store.snapshot_item(task_id),
+            snapshot_interval=settings.snapshot_interval,
             sse="text/event-stream" in accept and "ndjson" not in accept,
-            cut=emu.faults.take_cut(),
+            cut=settings.faults.take_cut(),
         )
 
     return [

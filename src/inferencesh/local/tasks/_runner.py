@@ -180,7 +180,8 @@ class Runner:
                         store.transition(task_id, TaskStatus.PREPARING, worker_id=w.id)
                         ctx = AppContext(
                             store=store,
-                            record=record,
+                            task_id=task_id,
+                            cancel_requested=record.cancel_requested,
                             app=app.ref,
                             function=job.function,
                             setup=job.setup,
