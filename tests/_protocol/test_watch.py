@@ -6,7 +6,8 @@ import httpx2
 import pytest
 
 from inferencesh._config import ClientOptions
-from inferencesh._protocol import watch as w
+from inferencesh._protocol import follow as w
+from inferencesh._protocol.watch import TaskWatch
 from inferencesh.errors import StreamError, TaskTimeoutError
 from inferencesh.models.task import TaskStatus
 
@@ -27,7 +28,7 @@ def statuses(updates: list[Any]) -> list[TaskStatus]:
 
 
 def test_fixture_stream_yields_each_status_once_and_ends_on_terminal() -> None:
-    watch = w.TaskWatch(OPTS, "tsk_9f2c7a41", mode="stream")
+    watch = TaskWatch(OPTS, "tsk_9f2c7a41", mode="stream")
     first, action = watch.start()
     assert first == [] and isinstance(action, w.OpenStream)
     assert action.request.request.url.path == "/tasks/tsk_9f2c7a41/stream"
@@ -40,7 +41,7 @@ def test_fixture_stream_yields_each_status_once_and_ends_on_terminal() -> None:
 
 
 def test_llm_deltas_accumulate_and_terminal_output_wins() -> None:
-    watch = w.TaskWatch(OPTS, "tsk_9f2c7a41", mode="stream")
+    watch = TaskWatch(OPTS, "tsk_9f2c7a41", mode="stream")
     watch.start()
     updates = watch.on_lines(lines("task-stream-llm.ndjson"))
     outputs = [u.output for u in updates if u.delta is not None]
@@ -56,7 +57,7 @@ def test_llm_deltas_accumulate_and_terminal_output_wins() -> None:
 
 
 def test_terminal_without_output_keeps_the_accumulated_deltas() -> None:
-    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch = TaskWatch(OPTS, "t1", mode="stream")
     watch.start()
     updates = watch.on_lines(
         [
@@ -69,7 +70,7 @@ def test_terminal_without_output_keeps_the_accumulated_deltas() -> None:
 
 
 def test_reconnect_drops_the_repeated_snapshot_and_replayed_deltas() -> None:
-    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch = TaskWatch(OPTS, "t1", mode="stream")
     watch.start()
     before = watch.on_lines(
         [task(7), {"event": "delta", "data": {"delta": {"response": "a"}, "seq": 1}}]
@@ -90,7 +91,7 @@ def test_reconnect_drops_the_repeated_snapshot_and_replayed_deltas() -> None:
 
 
 def test_a_changed_snapshot_after_reconnect_is_emitted() -> None:
-    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch = TaskWatch(OPTS, "t1", mode="stream")
     watch.start()
     watch.on_lines([task(2)])
     watch.on_stream_error(httpx2.ReadError("x"))
@@ -99,7 +100,7 @@ def test_a_changed_snapshot_after_reconnect_is_emitted() -> None:
 
 def test_run_response_is_the_first_update_and_an_equal_snapshot_is_skipped() -> None:
     created = {**task(1), "status_text": "received"}
-    watch = w.TaskWatch(OPTS, "t1", mode="stream", initial=created)
+    watch = TaskWatch(OPTS, "t1", mode="stream", initial=created)
     first, action = watch.start()
     assert statuses(first) == [1] and isinstance(action, w.OpenStream)
     assert watch.on_lines([task(1)]) == []
@@ -107,33 +108,33 @@ def test_run_response_is_the_first_update_and_an_equal_snapshot_is_skipped() -> 
 
 
 def test_initial_terminal_task_needs_no_request() -> None:
-    watch = w.TaskWatch(OPTS, "t1", mode="stream", initial=task(10, output=1))
+    watch = TaskWatch(OPTS, "t1", mode="stream", initial=task(10, output=1))
     first, action = watch.start()
     assert statuses(first) == [10] and isinstance(action, w.Finished)
 
 
 def test_stream_that_ends_early_is_reconciled_with_a_fetch() -> None:
-    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch = TaskWatch(OPTS, "t1", mode="stream")
     watch.start()
     watch.on_lines([task(7)])
     action = watch.on_stream_end()
     assert isinstance(action, w.Fetch) and action.request.request.url.path == "/tasks/t1"
-    updates, action = watch.on_task(task(10, output="done"))
+    updates, action = watch.on_fetched(task(10, output="done"))
     assert statuses(updates) == [10] and isinstance(action, w.Finished)
 
 
 def test_fetch_showing_the_task_still_running_reconnects() -> None:
-    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch = TaskWatch(OPTS, "t1", mode="stream")
     watch.start()
     watch.on_lines([task(7)])
     watch.on_stream_end()
-    updates, action = watch.on_task(task(7))
+    updates, action = watch.on_fetched(task(7))
     assert updates == []  # same state as already emitted
     assert isinstance(action, w.Sleep) and isinstance(action.then, w.OpenStream)
 
 
 def test_reconnects_in_a_row_without_progress_are_bounded() -> None:
-    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch = TaskWatch(OPTS, "t1", mode="stream")
     watch.start()
     watch.on_stream_error(httpx2.ConnectError("x"))
     watch.on_stream_error(httpx2.ConnectError("x"))
@@ -142,7 +143,7 @@ def test_reconnects_in_a_row_without_progress_are_bounded() -> None:
 
 
 def test_progress_resets_the_reconnect_budget() -> None:
-    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch = TaskWatch(OPTS, "t1", mode="stream")
     watch.start()
     for status in (2, 3, 4, 7, 9):
         watch.on_lines([task(status)])
@@ -150,13 +151,13 @@ def test_progress_resets_the_reconnect_budget() -> None:
 
 
 def test_heartbeats_and_unknown_events_are_not_updates_nor_progress() -> None:
-    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch = TaskWatch(OPTS, "t1", mode="stream")
     watch.start()
     assert watch.on_lines([{"type": "heartbeat"}, {"event": "other", "x": 1}]) == []
 
 
 def test_partial_updates_merge_into_the_accumulated_task() -> None:
-    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch = TaskWatch(OPTS, "t1", mode="stream")
     watch.start()
     watch.on_lines([task(7, session_id="s1", output=None)])
     (update,) = watch.on_lines(
@@ -170,7 +171,7 @@ def test_partial_updates_merge_into_the_accumulated_task() -> None:
 
 
 def test_earlier_updates_do_not_change_when_later_lines_arrive() -> None:
-    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch = TaskWatch(OPTS, "t1", mode="stream")
     watch.start()
     (first,) = watch.on_lines([task(7, progress=0.1)])
     watch.on_lines([task(7, progress=0.9)])
@@ -179,7 +180,7 @@ def test_earlier_updates_do_not_change_when_later_lines_arrive() -> None:
 
 def test_poll_mode_fetches_only_on_change() -> None:
     opts = ClientOptions(api_key="k", base_url="http://api.test", poll_interval=0.5)
-    watch = w.TaskWatch(opts, "t1", mode="poll", initial=task(1))
+    watch = TaskWatch(opts, "t1", mode="poll", initial=task(1))
     first, action = watch.start()
     assert statuses(first) == [1] and isinstance(action, w.PollStatus)
     assert action.request.request.url.path == "/tasks/t1/status"
@@ -187,15 +188,15 @@ def test_poll_mode_fetches_only_on_change() -> None:
     assert isinstance(same, w.Sleep) and same.seconds == 0.5 and isinstance(same.then, w.PollStatus)
     changed = watch.on_status({"id": "t1", "status": 7, "updated_at": "later"})
     assert isinstance(changed, w.Fetch)
-    updates, action = watch.on_task(task(7))
+    updates, action = watch.on_fetched(task(7))
     assert statuses(updates) == [7] and isinstance(action, w.Sleep)
-    updates, action = watch.on_task(task(11, error="boom"))
+    updates, action = watch.on_fetched(task(11, error="boom"))
     assert statuses(updates) == [11] and isinstance(action, w.Finished)
 
 
 def test_deadline_caps_sleeps_and_raises_when_passed() -> None:
     now = [100.0]
-    watch = w.TaskWatch(OPTS, "t1", mode="poll", timeout=2.0, clock=lambda: now[0])
+    watch = TaskWatch(OPTS, "t1", mode="poll", timeout=2.0, clock=lambda: now[0])
     watch.start()
     action = watch.on_status({"status": 0})
     assert isinstance(action, w.Sleep) and action.seconds <= 2.0
@@ -207,7 +208,7 @@ def test_deadline_caps_sleeps_and_raises_when_passed() -> None:
 
 
 def test_status_strings_are_understood() -> None:
-    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch = TaskWatch(OPTS, "t1", mode="stream")
     watch.start()
     updates = watch.on_lines(
         [{"id": "t1", "status": "running"}, {"id": "t1", "status": "COMPLETED"}]
@@ -216,7 +217,7 @@ def test_status_strings_are_understood() -> None:
 
 
 def test_lines_after_the_terminal_one_are_ignored() -> None:
-    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch = TaskWatch(OPTS, "t1", mode="stream")
     watch.start()
     updates = watch.on_lines([task(10, output=1), task(7), task(11, error="late")])
     assert statuses(updates) == [10]
@@ -225,7 +226,7 @@ def test_lines_after_the_terminal_one_are_ignored() -> None:
 
 
 def test_fields_that_are_not_a_list_are_not_reported() -> None:
-    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch = TaskWatch(OPTS, "t1", mode="stream")
     watch.start()
     (update,) = watch.on_lines([{"data": {"status": 7}, "fields": "status"}])
     assert update.fields is None and update.status == TaskStatus.RUNNING
@@ -233,7 +234,7 @@ def test_fields_that_are_not_a_list_are_not_reported() -> None:
 
 def test_a_stream_breaking_after_the_end_changes_nothing() -> None:
     now = [0.0]
-    watch = w.TaskWatch(OPTS, "t1", mode="stream", timeout=1.0, clock=lambda: now[0])
+    watch = TaskWatch(OPTS, "t1", mode="stream", timeout=1.0, clock=lambda: now[0])
     watch.start()
     watch.on_lines([task(10)])
     now[0] = 5.0  # past the deadline, and beyond the reconnect budget: neither matters now
@@ -242,20 +243,20 @@ def test_a_stream_breaking_after_the_end_changes_nothing() -> None:
 
 
 def test_a_stream_that_keeps_ending_early_is_given_up() -> None:
-    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch = TaskWatch(OPTS, "t1", mode="stream")
     watch.start()
     watch.on_lines([task(7)])
     for _ in range(2):
         assert isinstance(watch.on_stream_end(), w.Fetch)
-        _, action = watch.on_task(task(7))
+        _, action = watch.on_fetched(task(7))
         assert isinstance(action, w.Sleep) and isinstance(action.then, w.OpenStream)
     assert isinstance(watch.on_stream_end(), w.Fetch)
     with pytest.raises(StreamError, match="kept ending before the task did \\(3 times\\)"):
-        watch.on_task(task(7))
+        watch.on_fetched(task(7))
 
 
 def test_malformed_deltas_are_not_updates() -> None:
-    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch = TaskWatch(OPTS, "t1", mode="stream")
     watch.start()
     watch.on_lines([task(7)])
     assert (
@@ -273,7 +274,7 @@ def test_malformed_deltas_are_not_updates() -> None:
 
 
 def test_deltas_without_a_seq_are_never_dropped() -> None:
-    watch = w.TaskWatch(OPTS, "t1", mode="stream")
+    watch = TaskWatch(OPTS, "t1", mode="stream")
     watch.start()
     updates = watch.on_lines(
         [

@@ -7,14 +7,14 @@ import inspect
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import httpx2
 
 from inferencesh._async._transport import default_transport
 from inferencesh._config import ClientOptions
-from inferencesh._protocol import watch as w
+from inferencesh._protocol import follow as w
 from inferencesh._protocol.endpoints import ApiRequest
 from inferencesh._protocol.envelope import error_from_response, read_data
 from inferencesh._protocol.ndjson import NdjsonDecoder
@@ -26,6 +26,7 @@ from inferencesh.models._status import TaskUpdate
 __all__ = ["AsyncHTTP"]
 
 logger = logging.getLogger("inferencesh")
+T = TypeVar("T")
 
 DRAIN_SECONDS = 1.0
 """How long to wait for the server to end a task stream after its terminal update."""
@@ -94,8 +95,8 @@ class AsyncHTTP:
             )
         return data  # pyright: ignore[reportUnknownVariableType]
 
-    async def follow(self, watch: w.TaskWatch) -> AsyncGenerator[TaskUpdate]:
-        """Drive `watch` until the task ends, yielding its updates."""
+    async def follow(self, watch: w.Follower[T]) -> AsyncGenerator[T]:
+        """Drive a follower (`TaskWatch`, ...) until its resource ends, yielding its items."""
         updates, action = watch.start()
         for update in updates:
             yield update
@@ -130,7 +131,7 @@ class AsyncHTTP:
                 except APIConnectionError as exc:
                     action = watch.on_stream_error(exc)
             elif isinstance(action, w.Fetch):
-                updates, action = watch.on_task(await self.request_object(action.request))
+                updates, action = watch.on_fetched(await self.request_object(action.request))
                 for update in updates:
                     yield update
             else:

@@ -1,8 +1,9 @@
 """Following a task to its end: the state machine both clients drive.
 
-The watcher says what to do next (`OpenStream`, `Fetch`, `PollStatus`, `Sleep`) and is told
-what happened (lines arrived, the stream ended or broke, a task or status was fetched). It
-never does I/O, so the sync and async clients follow tasks identically.
+It implements the stream-follower protocol (`follow.py`): it says what to do next
+(`OpenStream`, `Fetch`, `PollStatus`, `Sleep`) and is told what happened (lines arrived, the
+stream ended or broke, a task or status was fetched). It never does I/O, so the sync and
+async clients follow tasks identically.
 
 Guarantees, whatever the network does:
 - updates come out in order, and the same state is never emitted twice: after a reconnect
@@ -17,14 +18,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any, TypeAlias
+from dataclasses import replace
+from typing import Any
 
 import httpx2
 
 from inferencesh._config import ClientOptions
 from inferencesh._protocol import endpoints
 from inferencesh._protocol.deltas import merge_delta
+from inferencesh._protocol.follow import Action, Fetch, Finished, OpenStream, PollStatus, Sleep
 from inferencesh._protocol.retry import RetryPolicy
 from inferencesh._types import StreamMode
 from inferencesh.errors import StreamError, TaskTimeoutError
@@ -32,42 +34,6 @@ from inferencesh.models._status import TaskStatus, TaskUpdate
 
 __all__ = ["Action", "Fetch", "Finished", "OpenStream", "PollStatus", "Sleep", "TaskWatch"]
 
-
-@dataclass(frozen=True, slots=True)
-class OpenStream:
-    """Open `GET /tasks/{id}/stream` and feed its lines to `on_lines`."""
-
-    request: endpoints.ApiRequest
-
-
-@dataclass(frozen=True, slots=True)
-class Fetch:
-    """`GET /tasks/{id}` and hand the task to `on_task`."""
-
-    request: endpoints.ApiRequest
-
-
-@dataclass(frozen=True, slots=True)
-class PollStatus:
-    """`GET /tasks/{id}/status` and hand it to `on_status`."""
-
-    request: endpoints.ApiRequest
-
-
-@dataclass(frozen=True, slots=True)
-class Sleep:
-    """Wait, then do `then`."""
-
-    seconds: float
-    then: Action
-
-
-@dataclass(frozen=True, slots=True)
-class Finished:
-    """The task has ended; its last update was emitted."""
-
-
-Action: TypeAlias = OpenStream | Fetch | PollStatus | Sleep | Finished
 
 _TERMINAL_INTS = frozenset(int(s) for s in TaskStatus if s.is_terminal)
 
@@ -179,7 +145,7 @@ class TaskWatch:
 
     # -- fetching and polling -------------------------------------------------------------
 
-    def on_task(self, data: dict[str, Any]) -> tuple[list[TaskUpdate], Action]:
+    def on_fetched(self, data: dict[str, Any]) -> tuple[list[TaskUpdate], Action]:
         """A full task arrived from `GET /tasks/{id}`."""
         self._acc.update(data)
         if self._mode == "stream":

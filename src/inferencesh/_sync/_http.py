@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2
 
 from inferencesh._config import ClientOptions
-from inferencesh._protocol import watch as w
+from inferencesh._protocol import follow as w
 from inferencesh._protocol.endpoints import ApiRequest
 from inferencesh._protocol.envelope import error_from_response, read_data
 from inferencesh._protocol.ndjson import NdjsonDecoder
@@ -23,6 +23,7 @@ from inferencesh.models._status import TaskUpdate
 __all__ = ["HTTP"]
 
 logger = logging.getLogger("inferencesh")
+T = TypeVar("T")
 
 
 class HTTP:
@@ -98,8 +99,8 @@ class HTTP:
             )
         return data  # pyright: ignore[reportUnknownVariableType]
 
-    def follow(self, watch: w.TaskWatch) -> Generator[TaskUpdate]:
-        """Drive `watch` until the task ends, yielding its updates."""
+    def follow(self, watch: w.Follower[T]) -> Generator[T]:
+        """Drive a follower (`TaskWatch`, ...) until its resource ends, yielding its items."""
         updates, action = watch.start()
         yield from updates
         while not isinstance(action, w.Finished):
@@ -134,7 +135,7 @@ class HTTP:
                 except APIConnectionError as exc:
                     action = watch.on_stream_error(exc)
             elif isinstance(action, w.Fetch):
-                updates, action = watch.on_task(self.request_object(action.request))
+                updates, action = watch.on_fetched(self.request_object(action.request))
                 yield from updates
             else:
                 action = watch.on_status(self.request_object(action.request))
