@@ -46,6 +46,11 @@ from ._kinds import WebhookTool as WebhookTool
 from ._kinds import http_tool as http_tool
 from ._kinds import mcp_tool as mcp_tool
 from ._kinds import webhook_tool as webhook_tool
+from ._options import ApprovalDecision as ApprovalDecision
+from ._options import ApprovalPolicy as ApprovalPolicy
+from ._options import ApprovalRequest as ApprovalRequest
+from ._options import ToolOptionArgs as ToolOptionArgs
+from ._options import ToolOptions as ToolOptions
 from ._result import ToolResult as ToolResult
 from ._server import AgentTool as AgentTool
 from ._server import AppTool as AppTool
@@ -60,6 +65,9 @@ from ._validate import ValidatedArgs as ValidatedArgs
 __all__ = [
     "AgentTool",
     "AppTool",
+    "ApprovalDecision",
+    "ApprovalPolicy",
+    "ApprovalRequest",
     "FieldError",
     "FunctionTool",
     "HttpAuth",
@@ -71,6 +79,8 @@ __all__ = [
     "Skill",
     "Tool",
     "ToolContext",
+    "ToolOptionArgs",
+    "ToolOptions",
     "ToolResult",
     "Toolset",
     "ValidatedArgs",

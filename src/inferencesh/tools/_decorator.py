@@ -13,11 +13,13 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, ParamSpec, TypeVar, cast, overload
 
+from typing_extensions import Unpack
+
 from ..errors import ToolDefinitionError
 from ._function import FunctionTool
+from ._options import ToolOptionArgs, ToolOptions
 from ._params import Parameters, ParamsSource, parameters_from
 from ._signature import doc_target, inspect_callable, parameters_of
-from ._tool import check_name
 
 __all__ = ["default_name", "tool"]
 
@@ -31,24 +33,18 @@ def tool(fn: Callable[P, R], /) -> FunctionTool[P, R]: ...
 def tool(
     *,
     name: str | None = None,
-    description: str | None = None,
-    display_name: str | None = None,
-    require_approval: bool = False,
-    approval_timeout: int | None = None,
     strict: bool = False,
     params: ParamsSource = None,
+    **options: Unpack[ToolOptionArgs],
 ) -> Callable[[Callable[P, R]], FunctionTool[P, R]]: ...
 def tool(
     fn: Callable[P, R] | None = None,
     /,
     *,
     name: str | None = None,
-    description: str | None = None,
-    display_name: str | None = None,
-    require_approval: bool = False,
-    approval_timeout: int | None = None,
     strict: bool = False,
     params: ParamsSource = None,
+    **options: Unpack[ToolOptionArgs],
 ) -> FunctionTool[P, R] | Callable[[Callable[P, R]], FunctionTool[P, R]]:
     """Turn a typed, documented function (sync or async) into a client tool.
 
@@ -59,13 +55,12 @@ def tool(
     Args:
         fn: The function (when used as a bare `@tool`).
         name: The name the model sees; defaults to the function's name.
-        description: Overrides the docstring's description.
-        display_name: Name shown to people; defaults to `name`.
-        require_approval: Ask a human before every call.
-        approval_timeout: Seconds to wait for that approval (0 waits forever).
         strict: Emit a strict-mode schema (all properties required, optionals nullable).
         params: Take the schema from a model, TypedDict or `string()`/`obj()` helpers instead
             of the signature; the handler then receives the arguments as keywords.
+        **options: The options every tool kind shares (`ToolOptions`): `description`
+            (overrides the docstring's), `display_name`, `require_approval` (`True`, or a
+            policy deciding each call) and `approval_timeout` (seconds; 0 waits forever).
 
     Raises:
         ToolDefinitionError: The function cannot be a tool; the message lists every reason.
@@ -86,15 +81,7 @@ def tool(
 
     def decorate(f: Callable[P, R]) -> FunctionTool[P, R]:
         return _function_tool(
-            f,
-            name=name,
-            description=description,
-            display_name=display_name,
-            require_approval=require_approval,
-            approval_timeout=approval_timeout,
-            strict=strict,
-            params=params,
-            localns=localns,
+            f, name=name, options=options, strict=strict, params=params, localns=localns
         )
 
     return decorate if fn is None else decorate(fn)
@@ -104,10 +91,7 @@ def _function_tool(
     f: Any,
     *,
     name: str | None,
-    description: str | None,
-    display_name: str | None,
-    require_approval: bool,
-    approval_timeout: int | None,
+    options: ToolOptionArgs,
     strict: bool,
     params: ParamsSource,
     localns: Mapping[str, Any],
@@ -119,8 +103,8 @@ def _function_tool(
         binding = "classmethod" if isinstance(f, classmethod) else None
     elif _defined_in_class(fn):
         binding = "method"
-    tool_name = name if name is not None else default_name(fn)
-    problems = [p] if (p := check_name(tool_name)) else []
+    tool_options = ToolOptions.of(name if name is not None else default_name(fn), options)
+    problems = tool_options.problems()
     from_signature = params is None
     sig, found = inspect_callable(
         fn, localns=localns, method=binding is not None, schema_from_signature=from_signature
@@ -134,19 +118,15 @@ def _function_tool(
         problems += found
         problems += _unaccepted(fn, parameters, sig.call_order)
     if problems:
-        raise ToolDefinitionError(str(tool_name), problems)
+        raise ToolDefinitionError(str(tool_options.name), problems)
     result = FunctionTool(
         fn,
-        name=tool_name,
+        tool_options,
         parameters=parameters,
         signature=sig,
         from_signature=from_signature,
         is_async=inspect.iscoroutinefunction(doc_target(fn)),
         binding=binding,
-        description=description,
-        display_name=display_name,
-        require_approval=require_approval,
-        approval_timeout=approval_timeout,
     )
     if strict:
         result.parameters_schema  # noqa: B018 -- strict problems must surface at decoration

@@ -10,6 +10,7 @@ from typing import Any, Generic, Literal, ParamSpec, TypeVar, cast
 from ..errors import ToolError
 from ._context import ToolContext
 from ._json import JSONObject
+from ._options import ToolOptions
 from ._params import Parameters
 from ._result import ToolResult, error_result, result_text
 from ._signature import Signature
@@ -37,26 +38,15 @@ class FunctionTool(Tool, Generic[P, R]):
     def __init__(
         self,
         fn: Callable[P, R],
+        options: ToolOptions,
         *,
-        name: str,
         parameters: Parameters,
         signature: Signature,
         from_signature: bool,
         is_async: bool,
         binding: Literal["method", "classmethod"] | None = None,
-        description: str | None = None,
-        display_name: str | None = None,
-        require_approval: bool = False,
-        approval_timeout: int | None = None,
     ) -> None:
-        super().__init__(
-            name=name,
-            description=description,
-            display_name=display_name,
-            require_approval=require_approval,
-            approval_timeout=approval_timeout,
-            parameters=parameters,
-        )
+        super().__init__(options, parameters=parameters)
         self._fn: Callable[..., Any] = fn
         self._signature = signature
         self._from_signature = from_signature
@@ -64,7 +54,7 @@ class FunctionTool(Tool, Generic[P, R]):
         self._binding = binding
         # Look like the wrapped function (help(), inspect.signature(), pickling by name).
         self.__wrapped__ = fn
-        self.__name__: str = getattr(fn, "__name__", name)
+        self.__name__: str = getattr(fn, "__name__", options.name)
         self.__qualname__: str = getattr(fn, "__qualname__", self.__name__)
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__module__ = getattr(fn, "__module__", None) or __name__

@@ -6,12 +6,13 @@ import sys
 from collections.abc import Mapping
 from typing import Any, Literal, NotRequired, TypeAlias
 
-from typing_extensions import TypedDict
+from typing_extensions import TypedDict, Unpack
 
 from ..errors import ToolDefinitionError
 from ._json import JSONObject
+from ._options import ToolOptionArgs, ToolOptions
 from ._params import Parameters, ParamsSource, parameters_from
-from ._tool import Tool, check_name
+from ._tool import Tool
 
 __all__ = [
     "HttpAuth",
@@ -73,8 +74,15 @@ class WebhookTool(Tool):
 
     kind = "hook"
 
-    def __init__(self, *, url: str, secret: str | None = None, **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(
+        self,
+        options: ToolOptions,
+        *,
+        url: str,
+        secret: str | None = None,
+        parameters: Parameters | None = None,
+    ) -> None:
+        super().__init__(options, parameters=parameters)
         self.url = url
         self.secret = secret
 
@@ -93,14 +101,15 @@ class HttpTool(Tool):
 
     def __init__(
         self,
+        options: ToolOptions,
         *,
         url: str,
         method: HttpMethod | None = None,
         auth: HttpAuth | None = None,
         headers: Mapping[str, str] | None = None,
-        **options: Any,
+        parameters: Parameters | None = None,
     ) -> None:
-        super().__init__(**options)
+        super().__init__(options, parameters=parameters)
         self.url = url
         self.method: HttpMethod | None = method
         self.auth: HttpAuth | None = auth
@@ -123,8 +132,8 @@ class McpTool(Tool):
 
     kind = "mcp"
 
-    def __init__(self, *, server: str, tool_name: str, **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(self, options: ToolOptions, *, server: str, tool_name: str) -> None:
+        super().__init__(options)
         self.server = server
         self.tool_name = tool_name
 
@@ -150,11 +159,10 @@ def _auth_problems(auth: Mapping[str, Any]) -> list[str]:
 
 
 def _common(
-    name: str, params: ParamsSource, strict: bool, localns: Mapping[str, Any]
+    options: ToolOptions, params: ParamsSource, strict: bool, localns: Mapping[str, Any]
 ) -> tuple[Parameters, list[str]]:
     parameters, problems = parameters_from(params, strict=strict, localns=localns)
-    name_problem = check_name(name)
-    return parameters, [name_problem, *problems] if name_problem else problems
+    return parameters, options.problems() + problems
 
 
 def webhook_tool(
@@ -163,11 +171,8 @@ def webhook_tool(
     *,
     params: ParamsSource = None,
     secret: str | None = None,
-    description: str | None = None,
-    display_name: str | None = None,
-    require_approval: bool = False,
-    approval_timeout: int | None = None,
     strict: bool = False,
+    **options: Unpack[ToolOptionArgs],
 ) -> WebhookTool:
     """A tool the server runs by POSTing the arguments to `url`.
 
@@ -176,30 +181,21 @@ def webhook_tool(
         url: The webhook URL.
         params: The parameters: a stub function, model, TypedDict, helpers or JSON schema.
         secret: Name of a vault secret the server sends as the `X-Hook-Secret` header.
-        description: What the tool does (defaults to a stub's docstring, else "").
-        display_name: Name shown to people; defaults to `name`.
-        require_approval: Ask a human before every call.
-        approval_timeout: Seconds to wait for that approval (0 waits forever).
         strict: Emit a strict-mode schema.
+        **options: The options every tool kind shares (`ToolOptions`): `description`
+            (defaults to a stub's docstring, else ""), `display_name`, `require_approval`
+            (`True`, or a policy deciding each call) and `approval_timeout` (seconds).
 
     Raises:
         ToolDefinitionError: Bad name, URL or parameters (all listed).
     """
     localns = sys._getframe(1).f_locals  # pyright: ignore[reportPrivateUsage]
-    parameters, problems = _common(name, params, strict, localns)
+    tool_options = ToolOptions.of(name, options)
+    parameters, problems = _common(tool_options, params, strict, localns)
     problems += [p for p in (_url_problem(url),) if p]
     if problems:
         raise ToolDefinitionError(str(name), problems)
-    result = WebhookTool(
-        url=url,
-        secret=secret,
-        name=name,
-        description=description,
-        display_name=display_name,
-        require_approval=require_approval,
-        approval_timeout=approval_timeout,
-        parameters=parameters,
-    )
+    result = WebhookTool(tool_options, url=url, secret=secret, parameters=parameters)
     if strict:
         result.parameters_schema  # noqa: B018 -- strict problems must surface now
     return result
@@ -213,11 +209,8 @@ def http_tool(
     auth: HttpAuth | None = None,
     headers: Mapping[str, str] | None = None,
     params: ParamsSource = None,
-    description: str | None = None,
-    display_name: str | None = None,
-    require_approval: bool = False,
-    approval_timeout: int | None = None,
     strict: bool = False,
+    **options: Unpack[ToolOptionArgs],
 ) -> HttpTool:
     """A tool the server runs by calling an HTTP endpoint.
 
@@ -228,17 +221,17 @@ def http_tool(
         auth: How to authenticate, e.g. `{"type": "bearer", "secret": "API_TOKEN"}`.
         headers: Extra headers; values may reference secrets as `${{secrets.NAME}}`.
         params: The parameters: a stub function, model, TypedDict, helpers or JSON schema.
-        description: What the tool does (defaults to a stub's docstring, else "").
-        display_name: Name shown to people; defaults to `name`.
-        require_approval: Ask a human before every call.
-        approval_timeout: Seconds to wait for that approval (0 waits forever).
         strict: Emit a strict-mode schema.
+        **options: The options every tool kind shares (`ToolOptions`): `description`
+            (defaults to a stub's docstring, else ""), `display_name`, `require_approval`
+            (`True`, or a policy deciding each call) and `approval_timeout` (seconds).
 
     Raises:
         ToolDefinitionError: Bad name, URL, method, auth or parameters (all listed).
     """
     localns = sys._getframe(1).f_locals  # pyright: ignore[reportPrivateUsage]
-    parameters, problems = _common(name, params, strict, localns)
+    tool_options = ToolOptions.of(name, options)
+    parameters, problems = _common(tool_options, params, strict, localns)
     problems += [p for p in (_url_problem(url),) if p]
     if method is not None and method not in _METHODS:
         problems.append(f"method {method!r} is invalid: use one of {', '.join(_METHODS)}")
@@ -247,16 +240,7 @@ def http_tool(
     if problems:
         raise ToolDefinitionError(str(name), problems)
     result = HttpTool(
-        url=url,
-        method=method,
-        auth=auth,
-        headers=headers,
-        name=name,
-        description=description,
-        display_name=display_name,
-        require_approval=require_approval,
-        approval_timeout=approval_timeout,
-        parameters=parameters,
+        tool_options, url=url, method=method, auth=auth, headers=headers, parameters=parameters
     )
     if strict:
         result.parameters_schema  # noqa: B018 -- strict problems must surface now
@@ -268,27 +252,23 @@ def mcp_tool(
     *,
     server: str,
     tool_name: str | None = None,
-    description: str | None = None,
-    display_name: str | None = None,
-    require_approval: bool = False,
-    approval_timeout: int | None = None,
+    **options: Unpack[ToolOptionArgs],
 ) -> McpTool:
     """A tool of a connected MCP server (`server` is its slug, e.g. `"exa"`).
 
+    Args:
+        name: The name the model sees.
+        server: The MCP server's slug.
+        tool_name: The tool's name on that server (defaults to `name`).
+        **options: The options every tool kind shares (`ToolOptions`).
+
     Raises:
-        ToolDefinitionError: Bad name or empty server.
+        ToolDefinitionError: Bad name, options or empty server.
     """
-    problems = [p for p in (check_name(name),) if p]
+    tool_options = ToolOptions.of(name, options)
+    problems = tool_options.problems()
     if not server:
         problems.append("server is empty: pass the MCP server's slug, e.g. server='exa'")
     if problems:
         raise ToolDefinitionError(str(name), problems)
-    return McpTool(
-        server=server,
-        tool_name=tool_name or name,
-        name=name,
-        description=description,
-        display_name=display_name,
-        require_approval=require_approval,
-        approval_timeout=approval_timeout,
-    )
+    return McpTool(tool_options, server=server, tool_name=tool_name or name)

@@ -7,11 +7,14 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, overload
 
+from typing_extensions import TypedDict, Unpack
+
 from ..errors import ToolDefinitionError
 from ._decorator import default_name
 from ._json import JSONObject, copy_json
+from ._options import ToolOptionArgs, ToolOptions
 from ._params import Parameters, ParamsSource, parameters_from
-from ._tool import Tool, check_name
+from ._tool import Tool
 
 __all__ = ["AgentTool", "AppTool", "agent_tool", "app_tool"]
 
@@ -31,8 +34,8 @@ class AppTool(Tool):
 
     def __init__(
         self,
+        options: ToolOptions,
         *,
-        name: str,
         ref: str,
         function: str | None = None,
         session_enabled: bool | None = None,
@@ -40,19 +43,8 @@ class AppTool(Tool):
         input: Mapping[str, Any] | None = None,
         fixed_input: Mapping[str, Any] | None = None,
         parameters: Parameters | None = None,
-        description: str | None = None,
-        display_name: str | None = None,
-        require_approval: bool = False,
-        approval_timeout: int | None = None,
     ) -> None:
-        super().__init__(
-            name=name,
-            description=description,
-            display_name=display_name,
-            require_approval=require_approval,
-            approval_timeout=approval_timeout,
-            parameters=parameters,
-        )
+        super().__init__(options, parameters=parameters)
         self.ref = ref
         self.function = function
         self.session_enabled = session_enabled
@@ -82,24 +74,9 @@ class AgentTool(Tool):
     kind = "agent"
 
     def __init__(
-        self,
-        *,
-        name: str,
-        ref: str,
-        parameters: Parameters | None = None,
-        description: str | None = None,
-        display_name: str | None = None,
-        require_approval: bool = False,
-        approval_timeout: int | None = None,
+        self, options: ToolOptions, *, ref: str, parameters: Parameters | None = None
     ) -> None:
-        super().__init__(
-            name=name,
-            description=description,
-            display_name=display_name,
-            require_approval=require_approval,
-            approval_timeout=approval_timeout,
-            parameters=parameters,
-        )
+        super().__init__(options, parameters=parameters)
         self.ref = ref
 
     def _config(self) -> JSONObject:
@@ -112,21 +89,26 @@ def _ref_problem(ref: object, what: str) -> str | None:
     return f"{what} ref {ref!r} is invalid: use 'namespace/name' or 'namespace/name@version'"
 
 
+class _AppConfig(TypedDict, total=False):
+    function: str | None
+    session_enabled: bool | None
+    setup: Mapping[str, Any] | None
+    input: Mapping[str, Any] | None
+    fixed_input: Mapping[str, Any] | None
+
+
 @overload
 def app_tool(
     ref: str,
     /,
     *,
     name: str | None = None,
-    description: str | None = None,
-    display_name: str | None = None,
     function: str | None = None,
     session_enabled: bool | None = None,
     setup: Mapping[str, Any] | None = None,
     input: Mapping[str, Any] | None = None,
     fixed_input: Mapping[str, Any] | None = None,
-    require_approval: bool = False,
-    approval_timeout: int | None = None,
+    **options: Unpack[ToolOptionArgs],
 ) -> Callable[[Callable[..., Any]], AppTool]: ...
 @overload
 def app_tool(
@@ -135,15 +117,12 @@ def app_tool(
     /,
     *,
     params: ParamsSource = None,
-    description: str | None = None,
-    display_name: str | None = None,
     function: str | None = None,
     session_enabled: bool | None = None,
     setup: Mapping[str, Any] | None = None,
     input: Mapping[str, Any] | None = None,
     fixed_input: Mapping[str, Any] | None = None,
-    require_approval: bool = False,
-    approval_timeout: int | None = None,
+    **options: Unpack[ToolOptionArgs],
 ) -> AppTool: ...
 def app_tool(
     first: str,
@@ -152,15 +131,12 @@ def app_tool(
     *,
     name: str | None = None,
     params: ParamsSource = None,
-    description: str | None = None,
-    display_name: str | None = None,
     function: str | None = None,
     session_enabled: bool | None = None,
     setup: Mapping[str, Any] | None = None,
     input: Mapping[str, Any] | None = None,
     fixed_input: Mapping[str, Any] | None = None,
-    require_approval: bool = False,
-    approval_timeout: int | None = None,
+    **options: Unpack[ToolOptionArgs],
 ) -> AppTool | Callable[[Callable[..., Any]], AppTool]:
     """An inference.sh app as a tool: `@app_tool("ns/app@ver")` on a stub, or a direct call.
 
@@ -168,25 +144,39 @@ def app_tool(
     runs). Call form: `app_tool("generate_image", "infsh/flux-schnell@latest",
     params=Prompt, description="...")`.
 
+    Args:
+        first: The app ref (decorator form) or the tool's name (call form).
+        ref: The app ref, in the call form.
+        name: The name the model sees (decorator form; defaults to the stub's name).
+        params: The local schema (call form): a stub, model, TypedDict, helpers or schema.
+        function: The app function to call, for apps with several.
+        session_enabled: Keep one warm worker across the chat's calls.
+        setup: The app's setup values.
+        input: Input values merged under the model's arguments.
+        fixed_input: Input values merged over the model's arguments, hidden from the model.
+        **options: The options every tool kind shares (`ToolOptions`): `description`,
+            `display_name`, `require_approval` (`True`, or a policy deciding each call) and
+            `approval_timeout` (seconds).
+
     Raises:
-        ToolDefinitionError: Bad name, bad ref or bad stub signature (all listed).
+        ToolDefinitionError: Bad name, bad ref, bad options or bad stub signature (all listed).
     """
-    options: dict[str, Any] = {
+    config: _AppConfig = {
         "function": function,
         "session_enabled": session_enabled,
         "setup": setup,
         "input": input,
         "fixed_input": fixed_input,
-        "description": description,
-        "display_name": display_name,
-        "require_approval": require_approval,
-        "approval_timeout": approval_timeout,
     }
     localns = sys._getframe(1).f_locals  # pyright: ignore[reportPrivateUsage]
+
+    def make(tool_options: ToolOptions, ref: str, parameters: Parameters | None) -> AppTool:
+        return AppTool(tool_options, ref=ref, parameters=parameters, **config)
+
     if ref is not None:
-        return _server_tool(AppTool, "app", first, ref, params, options, localns)
+        return _server_tool(make, "app", first, ref, params, options, localns)
     return lambda stub: _server_tool(
-        AppTool, "app", name or default_name(stub), first, stub, options, localns
+        make, "app", name or default_name(stub), first, stub, options, localns
     )
 
 
@@ -196,10 +186,7 @@ def agent_tool(
     /,
     *,
     name: str | None = None,
-    description: str | None = None,
-    display_name: str | None = None,
-    require_approval: bool = False,
-    approval_timeout: int | None = None,
+    **options: Unpack[ToolOptionArgs],
 ) -> Callable[[Callable[..., Any]], AgentTool]: ...
 @overload
 def agent_tool(
@@ -208,10 +195,7 @@ def agent_tool(
     /,
     *,
     params: ParamsSource = None,
-    description: str | None = None,
-    display_name: str | None = None,
-    require_approval: bool = False,
-    approval_timeout: int | None = None,
+    **options: Unpack[ToolOptionArgs],
 ) -> AgentTool: ...
 def agent_tool(
     first: str,
@@ -220,44 +204,48 @@ def agent_tool(
     *,
     name: str | None = None,
     params: ParamsSource = None,
-    description: str | None = None,
-    display_name: str | None = None,
-    require_approval: bool = False,
-    approval_timeout: int | None = None,
+    **options: Unpack[ToolOptionArgs],
 ) -> AgentTool | Callable[[Callable[..., Any]], AgentTool]:
     """Another agent as a tool: `@agent_tool("ns/agent@ver")` on a stub, or a direct call.
 
+    Args:
+        first: The agent ref (decorator form) or the tool's name (call form).
+        ref: The agent ref, in the call form.
+        name: The name the model sees (decorator form; defaults to the stub's name).
+        params: The local schema (call form): a stub, model, TypedDict, helpers or schema.
+        **options: The options every tool kind shares (`ToolOptions`).
+
     Raises:
-        ToolDefinitionError: Bad name, bad ref or bad stub signature (all listed).
+        ToolDefinitionError: Bad name, bad ref, bad options or bad stub signature (all listed).
     """
-    options: dict[str, Any] = {
-        "description": description,
-        "display_name": display_name,
-        "require_approval": require_approval,
-        "approval_timeout": approval_timeout,
-    }
     localns = sys._getframe(1).f_locals  # pyright: ignore[reportPrivateUsage]
+
+    def make(tool_options: ToolOptions, ref: str, parameters: Parameters | None) -> AgentTool:
+        return AgentTool(tool_options, ref=ref, parameters=parameters)
+
     if ref is not None:
-        return _server_tool(AgentTool, "agent", first, ref, params, options, localns)
+        return _server_tool(make, "agent", first, ref, params, options, localns)
     return lambda stub: _server_tool(
-        AgentTool, "agent", name or default_name(stub), first, stub, options, localns
+        make, "agent", name or default_name(stub), first, stub, options, localns
     )
 
 
 def _server_tool(
-    cls: Callable[..., _T],
+    make: Callable[[ToolOptions, str, Parameters | None], _T],
     kind: str,
     name: str,
     ref: str,
     params: ParamsSource,
-    options: dict[str, Any],
+    options: ToolOptionArgs,
     localns: Mapping[str, Any],
 ) -> _T:
-    problems = [p for p in (check_name(name), _ref_problem(ref, kind)) if p]
+    tool_options = ToolOptions.of(name, options)
+    problems = tool_options.problems()
+    problems += [p for p in (_ref_problem(ref, kind),) if p]
     parameters: Parameters | None = None  # no stub or params=: the server knows the schema
     if params is not None:
         parameters, found = parameters_from(params, localns=localns)
         problems += found
     if problems:
         raise ToolDefinitionError(str(name), problems)
-    return cls(name=name, ref=ref, parameters=parameters, **options)
+    return make(tool_options, ref, parameters)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, Self, TypeAlias
 
+from typing_extensions import Unpack
+
 from ..errors import ToolDefinitionError
 from ._json import JSONObject, copy_json
+from ._options import ApprovalPolicy, ToolOptionArgs, ToolOptions, check_name
 from ._params import Parameters
 from ._validate import InvalidArguments, ValidatedArgs
 
@@ -17,22 +19,9 @@ __all__ = ["Tool", "ToolKind", "check_name"]
 
 ToolKind: TypeAlias = Literal["client", "app", "agent", "hook", "http", "mcp"]
 
-_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_UNSET: Any = object()
-
-
-def check_name(name: object, what: str = "tool name") -> str | None:
-    """The problem with a tool name, or None (names must match `^[A-Za-z0-9_-]{1,64}$`)."""
-    if isinstance(name, str) and _NAME.match(name):
-        return None
-    return (
-        f"{what} {name!r} is invalid: use 1-64 letters, digits, '_' or '-'"
-        " (pass name=... to choose one)"
-    )
-
 
 class Tool(ABC):
-    """Base of every tool kind: a name, a description and the wire entry the server reads.
+    """Base of every tool kind: its `ToolOptions` and the wire entry the server reads.
 
     Instances are immutable in practice: `with_options()` returns a changed copy (that is how
     toolsets prefix names or require approval without touching the original).
@@ -41,35 +30,23 @@ class Tool(ABC):
     kind: ClassVar[ToolKind]
     """The wire `type`: `client` (runs in this process), `app`, `agent`, `hook`, `http`, `mcp`."""
 
-    name: str
-    """The function name the model sees."""
-    require_approval: bool
-    """Whether a human must approve each call before it runs."""
-    approval_timeout: int | None
-    """Seconds to wait for approval (0 waits forever); None leaves it to the server."""
+    options: ToolOptions
+    """Name, description, display name and approval settings, shared by every kind."""
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        description: str | None = None,
-        display_name: str | None = None,
-        require_approval: bool = False,
-        approval_timeout: int | None = None,
-        parameters: Parameters | None = None,
-    ) -> None:
-        self.name = name
-        self.require_approval = require_approval
-        self.approval_timeout = approval_timeout
-        self._description = description
-        self._display_name = display_name
+    def __init__(self, options: ToolOptions, *, parameters: Parameters | None = None) -> None:
+        self.options = options
         self._parameters = parameters
+
+    @property
+    def name(self) -> str:
+        """The function name the model sees."""
+        return self.options.name
 
     @property
     def description(self) -> str:
         """What the model is told the tool does (explicit, else from the docstring, else "")."""
-        if self._description is not None:
-            return self._description
+        if self.options.description is not None:
+            return self.options.description
         if self._parameters is not None:
             return self._parameters.doc.description or ""
         return ""
@@ -77,7 +54,22 @@ class Tool(ABC):
     @property
     def display_name(self) -> str:
         """The name shown to people in the UI (defaults to `name`)."""
-        return self._display_name or self.name
+        return self.options.display_name or self.name
+
+    @property
+    def require_approval(self) -> bool:
+        """Whether calls wait for an approval decision (a policy counts: it decides each one)."""
+        return self.options.needs_approval
+
+    @property
+    def approval_policy(self) -> ApprovalPolicy | None:
+        """The per-tool policy that decides calls before anyone is asked, if there is one."""
+        return self.options.policy
+
+    @property
+    def approval_timeout(self) -> int | None:
+        """Seconds to wait for approval (0 waits forever); None leaves it to the server."""
+        return self.options.approval_timeout
 
     @property
     def strict(self) -> bool:
@@ -118,7 +110,7 @@ class Tool(ABC):
             "display_name": self.display_name,
             "description": self.description,
             "type": self.kind,
-            "require_approval": self.require_approval,
+            "require_approval": self.options.needs_approval,
         }
         if self.approval_timeout is not None:
             out["approval_timeout"] = self.approval_timeout
@@ -133,34 +125,27 @@ class Tool(ABC):
         schema = self.parameters_schema
         return copy_json(schema) if schema is not None else {}
 
-    def with_options(
-        self,
-        *,
-        name: str = _UNSET,
-        description: str | None = _UNSET,
-        display_name: str | None = _UNSET,
-        require_approval: bool = _UNSET,
-        approval_timeout: int | None = _UNSET,
-    ) -> Self:
+    def with_options(self, *, name: str | None = None, **changes: Unpack[ToolOptionArgs]) -> Self:
         """A copy with some options changed; the original is left as it was.
 
+        Args:
+            name: A new name.
+            **changes: Any other `ToolOptions` field (`description`, `display_name`,
+                `require_approval`, `approval_timeout`).
+
         Raises:
-            ToolDefinitionError: The new name is invalid.
+            ToolDefinitionError: A changed option is invalid (all problems listed).
         """
+        options = (
+            self.options.replace(**changes)
+            if name is None
+            else self.options.replace(name=name, **changes)
+        )
+        problems = options.problems()
+        if problems:
+            raise ToolDefinitionError(self.name, problems)
         new = copy.copy(self)
-        if name is not _UNSET:
-            problem = check_name(name)
-            if problem:
-                raise ToolDefinitionError(self.name, [problem])
-            new.name = name
-        if description is not _UNSET:
-            new._description = description
-        if display_name is not _UNSET:
-            new._display_name = display_name
-        if require_approval is not _UNSET:
-            new.require_approval = require_approval
-        if approval_timeout is not _UNSET:
-            new.approval_timeout = approval_timeout
+        new.options = options
         return new
 
     def __repr__(self) -> str:

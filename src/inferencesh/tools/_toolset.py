@@ -8,6 +8,7 @@ from typing import Any, overload
 
 from ..errors import ToolDefinitionError
 from ._json import JSONObject
+from ._options import ApprovalPolicy
 from ._tool import Tool, check_name
 
 __all__ = ["Toolset"]
@@ -108,10 +109,22 @@ class Toolset:
             t.with_options(name=prefix + t.name, display_name=t.display_name) for t in self
         )
 
-    def requiring_approval(self, predicate: Callable[[Tool], bool] | None = None) -> Toolset:
-        """Copies that need human approval: all tools, or those matching `predicate`."""
+    def requiring_approval(
+        self,
+        predicate: Callable[[Tool], bool] | None = None,
+        *,
+        policy: ApprovalPolicy | None = None,
+    ) -> Toolset:
+        """Copies that need approval: all tools, or those matching `predicate`.
+
+        Args:
+            predicate: Which tools (all when None).
+            policy: Decides each of their calls (see `ApprovalPolicy`); without one, every
+                call waits for the approval callback.
+        """
+        rule: bool | ApprovalPolicy = True if policy is None else policy
         return Toolset(
-            t.with_options(require_approval=True) if predicate is None or predicate(t) else t
+            t.with_options(require_approval=rule) if predicate is None or predicate(t) else t
             for t in self
         )
 
