@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from inferencesh import AsyncInference, Inference, TaskUpdate
 from inferencesh.local import AppContext, Emulator, running
+from tests.faultproxy import FaultProxy
 
 API_KEY = "sk-test-0123456789"
 
@@ -83,6 +84,13 @@ def emulator() -> Emulator:
 def server(emulator: Emulator) -> Iterator[Any]:
     with running(emulator) as srv:
         yield srv
+
+
+@pytest.fixture
+def fault_proxy(server: Any) -> Iterator[FaultProxy]:
+    """A `FaultProxy` in front of the session's emulator: point clients at `fault_proxy.url`."""
+    with FaultProxy(server.base_url) as proxy:
+        yield proxy
 
 
 @pytest.fixture(autouse=True)
