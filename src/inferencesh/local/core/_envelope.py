@@ -9,7 +9,6 @@ checks. Errors are RFC 9457 problem+json in both modes, with the real HTTP statu
 
 from __future__ import annotations
 
-import json
 import typing
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -19,7 +18,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 
-from inferencesh.local.core._json import dumps
+from inferencesh.local.core._json import BadJSONError, dumps, loads
 
 __all__ = ["ApiError", "base_url_of", "is_v2", "ok", "problem_response", "read_json_object"]
 
@@ -120,7 +119,8 @@ async def read_json_object(request: Request, *, required: bool = True) -> dict[s
     options it leaves unset, and they mean "absent".
 
     Raises:
-        ApiError: 400 `invalid_request` for a body that is not a JSON object.
+        ApiError: 400 `invalid_request` for a body that is not a JSON object, or not strict
+            JSON (NaN, infinities, lone surrogates, nested too deeply: see `core._json`).
     """
     raw = await request.body()
     if not raw.strip():
@@ -128,9 +128,9 @@ async def read_json_object(request: Request, *, required: bool = True) -> dict[s
             raise ApiError(400, "invalid_request", "request body is empty; expected a JSON object")
         return {}
     try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise ApiError(400, "invalid_request", f"malformed JSON body: {exc}") from exc
+        body = loads(raw)
+    except BadJSONError as exc:
+        raise ApiError(400, "invalid_request", f"the body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_request", f"expected a JSON object, got {type(body).__name__}")
     fields = typing.cast(dict[str, Any], body)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from inferencesh.local.core._envelope import ApiError
+from inferencesh.local.core._json import loads
 
 __all__ = ["paginate"]
 
@@ -145,7 +146,7 @@ def _encode(key: list[Any], backwards: bool) -> str:
 
 def _decode(cursor: str) -> tuple[list[Any], bool]:
     try:
-        data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        data = loads(base64.urlsafe_b64decode(cursor.encode()))
         key, backwards = data["k"], data["b"]
         if not isinstance(key, list) or not isinstance(backwards, bool):
             raise ValueError("bad cursor")

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from inferencesh.local.apps._registry import LogType
 from inferencesh.local.core._ids import TEAM_ID, USER_ID, Clock, new_id
-from inferencesh.local.core._json import dumps
+from inferencesh.local.core._json import clean_text, dumps
 from inferencesh.local.core._streams import StreamItem, Subscription, Topic
 from inferencesh.models.task import TaskStatus
 
@@ -186,6 +186,8 @@ class TaskStore:
             dto["status"] = int(status)
             dto["updated_at"] = now
             dto["events"].append(self._event(task_id, status, now))
+            if isinstance(fields.get("error"), str):
+                fields["error"] = clean_text(fields["error"])
             dto.update(fields)
             self._publish(record, ["status", "updated_at", "events", *fields], status.is_terminal)
             return True
@@ -204,7 +206,7 @@ class TaskStore:
                     "updated_at": now,
                     "task_id": task_id,
                     "log_type": log_type,
-                    "content": text,
+                    "content": clean_text(text),
                 }
             )
             record.dto["updated_at"] = now
@@ -220,7 +222,7 @@ class TaskStore:
             record.dto["progress"] = min(1.0, max(0.0, float(fraction)))
             changed = ["progress", "updated_at"]
             if message is not None:
-                record.dto["progress_message"] = message
+                record.dto["progress_message"] = clean_text(str(message))
                 changed.insert(1, "progress_message")
             record.dto["updated_at"] = self.clock.now_iso()
             self._publish(record, changed, False)
