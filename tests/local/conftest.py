@@ -8,6 +8,7 @@ import httpx2
 import pytest
 
 from inferencesh.local import Emulator, RunningServer, running
+from inferencesh.local.core._limits import DEFAULT_MAX_BODY_SIZE
 from tests.local._support import API_KEY, register_test_apps
 
 
@@ -33,6 +34,7 @@ def _restore_options(local_emu: Emulator) -> Iterator[None]:
     local_emu.stream_format = "bare"
     local_emu.heartbeat_interval = 0.05
     local_emu.snapshot_interval = None
+    local_emu.max_body_size = DEFAULT_MAX_BODY_SIZE
     local_emu.secrets.clear()
     local_emu.integrations.clear()
 

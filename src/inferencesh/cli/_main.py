@@ -34,6 +34,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="BYTES",
         help="largest accepted upload, in bytes",
     )
+    serve.add_argument(
+        "--max-body-size",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help="largest request body of an API call, in bytes (16 MiB)",
+    )
 
     demo = commands.add_parser("demo", help="run apps on an in-process emulator and show the SDK")
     demo.add_argument("--fast", action="store_true", help="shorter slow-app runs")
@@ -59,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 api_key=args.api_key,
                 data_dir=args.data_dir,
                 max_upload_size=args.max_upload_size,
+                max_body_size=args.max_body_size,
             )
         if args.command == "demo":
             from inferencesh.cli._demo import demo

@@ -14,6 +14,7 @@ def serve(
     api_key: str,
     data_dir: str | None = None,
     max_upload_size: int | None = None,
+    max_body_size: int | None = None,
 ) -> int:
     """Run the emulator until interrupted."""
     require_local_extra()
@@ -23,6 +24,8 @@ def serve(
     options: dict[str, Any] = {"api_key": api_key, "data_dir": data_dir}
     if max_upload_size is not None:
         options["max_upload_size"] = max_upload_size
+    if max_body_size is not None:
+        options["max_body_size"] = max_body_size
     emulator = Emulator(**options)
     try:
         serve_emulator(host=host, port=port, api_key=api_key, emulator=emulator)

@@ -21,8 +21,9 @@ from inferencesh.local.core._changes import Changes
 from inferencesh.local.core._envelope import ApiError, problem_response
 from inferencesh.local.core._faults import Faults, FaultsMiddleware
 from inferencesh.local.core._ids import Clock
+from inferencesh.local.core._limits import DEFAULT_MAX_BODY_SIZE, BodyLimitMiddleware
 from inferencesh.local.files._routes import PUBLIC_PREFIXES, file_routes
-from inferencesh.local.files._store import DEFAULT_MAX_UPLOAD_SIZE, FileStore
+from inferencesh.local.files._store import DEFAULT_MAX_UPLOAD_SIZE, UPLOAD_PREFIX, FileStore
 from inferencesh.local.sessions._routes import session_routes
 from inferencesh.local.sessions._store import DEFAULT_IDLE_TIMEOUT, MAX_IDLE_TIMEOUT, SessionStore
 from inferencesh.local.tasks._routes import task_routes
@@ -80,6 +81,8 @@ class Emulator:
         upload_url_ttl: Seconds of the emulator's clock an upload URL stays valid.
         default_session_timeout: Idle seconds before a session expires when the run that
             opened it did not say (`session_timeout`).
+        max_body_size: Largest request body of an API call, in bytes (settable later);
+            larger ones get 413. Uploads to upload URLs have `max_upload_size` instead.
     """
 
     def __init__(
@@ -97,6 +100,7 @@ class Emulator:
         max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE,
         upload_url_ttl: float = 900.0,
         default_session_timeout: int = DEFAULT_IDLE_TIMEOUT,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     ) -> None:
         if not 1 <= default_session_timeout <= MAX_IDLE_TIMEOUT:
             raise ValueError(
@@ -105,11 +109,14 @@ class Emulator:
             )
         if max_upload_size < 1 or upload_url_ttl <= 0:
             raise ValueError("max_upload_size and upload_url_ttl must be > 0")
+        if max_body_size < 1:
+            raise ValueError(f"max_body_size must be > 0, got {max_body_size}")
         if heartbeat_interval <= 0:
             raise ValueError(f"heartbeat_interval must be > 0, got {heartbeat_interval}")
         if stream_format not in ("bare", "wrapped"):
             raise ValueError(f"stream_format must be 'bare' or 'wrapped', got {stream_format!r}")
         self.api_key = api_key
+        self._max_body_size = max_body_size
         self._secrets: dict[str, str] = dict(secrets or {})
         self._integrations: set[str] = set(integrations)
         self.heartbeat_interval = heartbeat_interval
@@ -186,6 +193,17 @@ class Emulator:
         if value < 1:
             raise ValueError(f"max_upload_size must be > 0, got {value}")
         self.file_store.max_upload_size = value
+
+    @property
+    def max_body_size(self) -> int:
+        """Largest request body of an API call, in bytes (settable); a larger one gets 413."""
+        return self._max_body_size
+
+    @max_body_size.setter
+    def max_body_size(self, value: int) -> None:
+        if value < 1:
+            raise ValueError(f"max_body_size must be > 0, got {value}")
+        self._max_body_size = value
 
     @property
     def data_dir(self) -> Path:
@@ -285,6 +303,11 @@ class Emulator:
                     AuthMiddleware,
                     api_key=lambda: self.api_key,
                     public_prefixes=PUBLIC_PREFIXES,
+                ),
+                Middleware(
+                    BodyLimitMiddleware,
+                    limit=lambda: self._max_body_size,
+                    exempt_prefixes=(UPLOAD_PREFIX,),
                 ),
             ],
             exception_handlers={
