@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inferencesh._protocol.retry import RetryPolicy, parse_retry_after
+from inferencesh._protocol.retry import SENT, RetryPolicy, parse_retry_after
 
 
 def response(status: int, headers: dict[str, str] | None = None) -> httpx2.Response:
@@ -67,12 +67,22 @@ def test_a_run_is_retried_only_when_the_server_refused_it(status: int, retried: 
     assert (delay is not None) is retried
 
 
-def test_a_run_is_retried_after_connect_errors_but_not_read_errors() -> None:
+def failed(kind: type[httpx2.TransportError], sent: bool | None) -> httpx2.TransportError:
+    request = httpx2.Request("POST", "https://api.test/apps/run")
+    if sent is not None:
+        request.extensions[SENT] = sent
+    return kind("x", request=request)
+
+
+def test_a_run_is_retried_only_when_the_wire_proves_nothing_was_sent() -> None:
     policy = RetryPolicy()
-    assert policy.delay_after_error(1, httpx2.ConnectError("x"), idempotent=False) is not None
-    assert policy.delay_after_error(1, httpx2.ReadError("x"), idempotent=False) is None
-    assert policy.delay_after_error(1, httpx2.RemoteProtocolError("x"), idempotent=False) is None
-    assert policy.delay_after_error(1, httpx2.ReadError("x"), idempotent=True) is not None
+    for kind in (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.ReadTimeout, httpx2.ReadError):
+        assert policy.delay_after_error(1, failed(kind, sent=False), idempotent=False) is not None
+        # A "connect" error after the request left (or from an unknown transport) is no proof.
+        assert policy.delay_after_error(1, failed(kind, sent=True), idempotent=False) is None
+        assert policy.delay_after_error(1, failed(kind, sent=None), idempotent=False) is None
+        assert policy.delay_after_error(1, failed(kind, sent=True), idempotent=True) is not None
+    assert policy.delay_after_error(1, httpx2.ConnectError("no request"), idempotent=False) is None
 
 
 def test_attempts_are_bounded() -> None:

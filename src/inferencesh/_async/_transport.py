@@ -6,28 +6,35 @@ streaming parses NDJSON lines 2-3x slower than aiohttp's. aiohttp behind httpx2'
 API keeps one client API (requests, responses, errors and timeouts are httpx2's) while the
 bytes move through aiohttp. aiohttp runs only on asyncio, so on trio (or without the
 `aiohttp` extra) the client uses httpx2's native transport. Pass `http_client=` to choose.
+
+Both record on each request whether any byte of it may have been written (`retry.SENT`), so a
+run is retried only after failures that provably happened before it left.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
+from contextvars import ContextVar
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import httpx2
 
+from inferencesh._protocol.retry import SENT
+
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["AiohttpTransport", "AutoTransport", "default_transport"]
+__all__ = ["AiohttpTransport", "AutoTransport", "RecordingTransport", "default_transport"]
 
 MAX_CONNECTIONS = 100
 
 
-def default_transport() -> httpx2.AsyncBaseTransport:
+def default_transport(*, max_connections: int = MAX_CONNECTIONS) -> httpx2.AsyncBaseTransport:
     """The transport a new `AsyncInference` uses when the caller gives no client."""
-    return AutoTransport()
+    return AutoTransport(max_connections=max_connections)
 
 
 def aiohttp_available() -> bool:
@@ -52,7 +59,8 @@ def on_asyncio() -> bool:
 class AutoTransport(httpx2.AsyncBaseTransport):
     """Chooses aiohttp or httpx2's transport on first use, by event loop and extras."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_connections: int = MAX_CONNECTIONS) -> None:
+        self._max_connections = max_connections
         self._inner: httpx2.AsyncBaseTransport | None = None
 
     @property
@@ -64,19 +72,83 @@ class AutoTransport(httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if self._inner is None:
+            n = self._max_connections
             if on_asyncio() and aiohttp_available():
-                self._inner = AiohttpTransport()
+                self._inner = AiohttpTransport(max_connections=n)
             else:
-                self._inner = httpx2.AsyncHTTPTransport(
-                    limits=httpx2.Limits(
-                        max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
-                    )
-                )
+                limits = httpx2.Limits(max_connections=n, max_keepalive_connections=n)
+                self._inner = RecordingTransport(httpx2.AsyncHTTPTransport(limits=limits))
         return await self._inner.handle_async_request(request)
 
     async def aclose(self) -> None:
         if self._inner is not None:
             await self._inner.aclose()
+
+
+class RecordingTransport(httpx2.AsyncBaseTransport):
+    """httpx2's own transport, recording whether each request may have been sent (`SENT`).
+
+    httpcore2 reports each step through the request's documented `trace` extension: only
+    `connection.*` steps (connecting, TLS, connect retries) come before the first byte of the
+    request; any other step means it may be on the wire.
+    """
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        extensions = request.extensions
+        extensions[SENT] = False
+        outer = extensions.get("trace")
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            if not event.startswith("connection."):
+                extensions[SENT] = True
+            if outer is not None:
+                await outer(event, info)
+
+        extensions["trace"] = trace
+        try:
+            return await self._inner.handle_async_request(request)
+        finally:
+            _restore(extensions, "trace", outer)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _restore(extensions: MutableMapping[str, Any], key: str, value: Any) -> None:
+    if value is None:
+        extensions.pop(key, None)
+    else:
+        extensions[key] = value
+
+
+_SENDING: ContextVar[MutableMapping[str, Any] | None] = ContextVar("_SENDING", default=None)
+"""The extensions of the request the current task is sending through aiohttp."""
+
+
+@cache
+def _recording_connector() -> type[aiohttp.TCPConnector]:
+    import aiohttp
+
+    class RecordingConnector(aiohttp.TCPConnector):
+        """Marks the request being sent (`_SENDING`) as `SENT` once it has a connection."""
+
+        async def connect(
+            self,
+            req: aiohttp.ClientRequest,
+            traces: list[aiohttp.tracing.Trace],
+            timeout: aiohttp.ClientTimeout,
+        ) -> aiohttp.connector.Connection:
+            connection = await super().connect(req, traces, timeout)
+            # Up to here nothing of the request was written; from here on it may have been.
+            extensions = _SENDING.get()
+            if extensions is not None:
+                extensions[SENT] = True
+            return connection
+
+    return RecordingConnector
 
 
 class AiohttpTransport(httpx2.AsyncBaseTransport):
@@ -90,7 +162,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         if self._session is None:
             import aiohttp
 
-            connector = aiohttp.TCPConnector(
+            connector = _recording_connector()(
                 limit=self._max_connections, ssl=httpx2.create_ssl_context()
             )
             # Decompression is left to httpx2, which reads Content-Encoding itself.
@@ -110,6 +182,9 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         headers = [
             (k, v) for k, v in request.headers.multi_items() if k.lower() != "transfer-encoding"
         ]
+        extensions = request.extensions
+        extensions[SENT] = False
+        token = _SENDING.set(extensions)
         try:
             response = await session.request(
                 request.method,
@@ -126,10 +201,12 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
                 ),
             ).__aenter__()
         except Exception as exc:
-            translated = _translate(exc, connecting=True)
+            translated = _translate(exc, connecting=not extensions[SENT])
             if translated is exc:
                 raise
             raise translated from exc
+        finally:
+            _SENDING.reset(token)
         return httpx2.Response(
             status_code=response.status,
             headers=[(bytes(k), bytes(v)) for k, v in response.raw_headers],

@@ -9,14 +9,23 @@ from email.utils import parsedate_to_datetime
 
 import httpx2
 
-__all__ = ["RETRYABLE_STATUSES", "RetryPolicy", "parse_retry_after"]
+__all__ = ["RETRYABLE_STATUSES", "SENT", "RetryPolicy", "may_have_been_sent", "parse_retry_after"]
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # A request that is not idempotent (it would start a second task) is retried only when the
-# server certainly did not act on it: it refused with 408/429/503, or the connection was never
-# made. A 500/502/504 or a read error may come after the task was created.
+# server certainly did not act on it: it refused with 408/429/503, or no byte of the request
+# was written. A 500/502/504 or a read error may come after the task was created.
 REFUSED_STATUSES = frozenset({408, 429, 503})
-_NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
+
+SENT = "inferencesh.sent"
+"""The request extension where the SDK's transports record what happened on the wire.
+
+A transport sets it to False when it takes the request, and to True just before the first byte
+of the request could be written (once a connection for it exists). So False proves the server
+never saw the request: a refused connection, a failed TLS handshake, a timeout waiting for a
+pooled connection. A request without it went through a transport that does not record it (a
+caller's `http_client`): it may have been sent.
+"""
 MAX_RETRY_AFTER = 60.0
 
 
@@ -56,9 +65,22 @@ class RetryPolicy:
         """Seconds to wait before retrying after a transport error, or None to give up."""
         if attempt > self.max_retries:
             return None
-        if not idempotent and not isinstance(exc, _NOT_SENT):
+        if not idempotent and may_have_been_sent(exc):
             return None
         return self.backoff(attempt)
+
+
+def may_have_been_sent(exc: httpx2.TransportError) -> bool:
+    """Whether the request `exc` broke may have reached the server, from what the wire saw.
+
+    Decided from the request's `SENT` record, never from the exception's kind: a transport may
+    report a timeout or reset that came after the request was written as a "connect" error.
+    """
+    try:
+        request = exc.request
+    except RuntimeError:  # raised outside a client: nothing is known
+        return True
+    return request.extensions.get(SENT) is not False
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

@@ -16,7 +16,11 @@ from inferencesh._protocol.envelope import error_from_response, read_data
 from inferencesh._protocol.ndjson import NdjsonDecoder
 from inferencesh._protocol.results import translate_transport_error
 from inferencesh._protocol.retry import RetryPolicy
-from inferencesh._sync._transport import stream_client, streams_bypass_httpx2
+from inferencesh._sync._transport import (
+    default_transport,
+    stream_client,
+    streams_bypass_httpx2,
+)
 from inferencesh.errors import APIConnectionError, APIResponseValidationError
 from inferencesh.models._status import TaskUpdate
 
@@ -33,9 +37,7 @@ class HTTP:
         self.opts = opts
         self._owned = client is None
         self.client = client or httpx2.Client(
-            timeout=opts.timeout,
-            limits=httpx2.Limits(max_connections=100, max_keepalive_connections=20),
-            follow_redirects=False,
+            timeout=opts.timeout, transport=default_transport(), follow_redirects=False
         )
         # Task streams read through http.client: httpx2 parses them at half the speed (_transport).
         self._streams = stream_client(opts.timeout) if streams_bypass_httpx2(client) else None

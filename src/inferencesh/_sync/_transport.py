@@ -19,6 +19,10 @@ proxies are configured in the environment (httpx2 honours them, `http.client` wo
 bypass them), or for a URL scheme other than http/https: what users configured keeps
 applying to every request. The first two are decided when the client is made, when httpx2
 reads proxies too.
+
+Every request of the client's pool goes through `RecordingTransport` (httpx2's own transport),
+and `StdlibTransport` records the same: whether any byte of the request may have been written
+(`retry.SENT`), so a run is retried only after failures that provably happened before it left.
 """
 
 from __future__ import annotations
@@ -27,15 +31,72 @@ import http.client
 import ssl
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import httpx2
 
-__all__ = ["StdlibTransport", "stream_client", "streams_bypass_httpx2", "translate_error"]
+from inferencesh._protocol.retry import SENT
+
+__all__ = [
+    "RecordingTransport",
+    "StdlibTransport",
+    "default_transport",
+    "stream_client",
+    "streams_bypass_httpx2",
+    "translate_error",
+]
+
+MAX_CONNECTIONS = 100
+MAX_KEEPALIVE = 20
 
 READ_SIZE = 65_536
 """Most bytes one read returns: a chunk larger than this arrives in pieces."""
 _ERRORS = (OSError, http.client.HTTPException)
 """What `http.client` raises for network and protocol failures (TimeoutError is an OSError)."""
+
+
+def default_transport(*, max_connections: int = MAX_CONNECTIONS) -> httpx2.BaseTransport:
+    """The transport of a new `Inference`'s pool when the caller gives no client."""
+    limits = httpx2.Limits(
+        max_connections=max_connections,
+        max_keepalive_connections=min(max_connections, MAX_KEEPALIVE),
+    )
+    return RecordingTransport(httpx2.HTTPTransport(limits=limits))
+
+
+class RecordingTransport(httpx2.BaseTransport):
+    """httpx2's own transport, recording whether each request may have been sent (`SENT`).
+
+    httpcore2 reports each step through the request's documented `trace` extension: only
+    `connection.*` steps (connecting, TLS, connect retries) come before the first byte of the
+    request; any other step means it may be on the wire.
+    """
+
+    def __init__(self, inner: httpx2.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        extensions = request.extensions
+        extensions[SENT] = False
+        outer = extensions.get("trace")
+
+        def trace(event: str, info: dict[str, Any]) -> None:
+            if not event.startswith("connection."):
+                extensions[SENT] = True
+            if outer is not None:
+                outer(event, info)
+
+        extensions["trace"] = trace
+        try:
+            return self._inner.handle_request(request)
+        finally:
+            if outer is None:
+                extensions.pop("trace", None)
+            else:
+                extensions["trace"] = outer
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 def streams_bypass_httpx2(client: httpx2.Client | None) -> bool:
@@ -60,6 +121,7 @@ class StdlibTransport(httpx2.BaseTransport):
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         url = request.url
+        request.extensions[SENT] = False
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         host, port = url.raw_host.decode("ascii"), url.port
         conn: http.client.HTTPConnection
@@ -80,6 +142,7 @@ class StdlibTransport(httpx2.BaseTransport):
             # After connecting, the read timeout is the longest silence allowed. It also
             # bounds sending, which never waits: a stream's GET fits the socket buffer.
             conn.sock.settimeout(timeouts.get("read"))
+            request.extensions[SENT] = True  # from here on, bytes of the request may be out
             response = _exchange(conn, request)
         except BaseException as exc:
             conn.close()  # also the TCP socket that a failed TLS handshake leaves open
