@@ -147,6 +147,17 @@ def updates(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def merge(updates: list[dict[str, Any]]) -> dict[str, Any]:
+    """The task a client makes of stream updates: fields replaced, logs merged by id."""
+    task: dict[str, Any] = {}
+    for update in updates:
+        logs = {log["id"]: log for log in task.get("logs", [])}
+        logs.update((log["id"], log) for log in update.get("logs", []))
+        task.update(update)
+        task["logs"] = list(logs.values())
+    return task
+
+
 def lines_of(response: httpx2.Response) -> Iterator[dict[str, Any]]:
     for line in response.iter_lines():
         if line:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx2
 import pytest
 
-from inferencesh.local import Emulator, RunningServer
+from inferencesh.local import AppContext, Emulator, RunningServer
 from tests.local._support import assert_problem
 
 DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024  # docs/emulator.md, "Limits"
@@ -60,3 +60,90 @@ def test_uploads_have_their_own_limit(
     created = http.post("/files", json={"files": [{"filename": "a.bin", "size": 4096}]})
     upload_url = created.json()["data"][0]["upload_url"]
     assert httpx2.put(upload_url, content=b"x" * 4096).status_code == 200
+
+
+def _stream_bytes(http: httpx2.Client, emu: Emulator, lines: int) -> tuple[int, int, list[int]]:
+    """Run `test/chatty` for `lines` log lines; (bytes streamed, lines, each line's size)."""
+    created = http.post("/apps/run", json={"app": "test/chatty", "input": {"lines": lines}})
+    assert created.status_code == 200, created.text
+    task_id = created.json()["data"]["id"]
+    sizes: list[int] = []
+    with http.stream("GET", f"/tasks/{task_id}/stream") as response:
+        for line in response.iter_lines():
+            if line and line != '{"type":"heartbeat"}':  # their number depends on timing
+                sizes.append(len(line.encode()) + 1)
+    assert emu.task(task_id)["status"] == 10
+    return sum(sizes), len(sizes), sizes
+
+
+@pytest.fixture
+def chatty(local_emu: Emulator) -> None:
+    @local_emu.app("test/chatty", wait_for_stream=10)
+    def chatty(ctx: AppContext, input: dict[str, int]) -> dict[str, int]:
+        for i in range(input["lines"]):
+            ctx.log(f"line {i:05d} " + "x" * 100)
+        return {"lines": input["lines"]}
+
+
+@pytest.mark.parametrize("stream_format", ["bare", "wrapped"])
+@pytest.mark.usefixtures("chatty")
+def test_stream_bytes_grow_linearly_with_log_lines(
+    http: httpx2.Client, local_emu: Emulator, stream_format: str
+) -> None:
+    local_emu.stream_format = stream_format  # type: ignore[assignment]
+    small, small_lines, _ = _stream_bytes(http, local_emu, 150)
+    large, large_lines, sizes = _stream_bytes(http, local_emu, 1500)
+    # One line per log line (give or take the `queued` update, which may come before the
+    # stream opens or after).
+    assert large_lines - small_lines in (1349, 1350, 1351)
+    per_line = (large - small) / 1350
+    # A log line is ~300 bytes on its own and ~300 more in the final full task: linear.
+    # Re-sending the whole task per line (the old way) made it ~230 kB per line here.
+    assert per_line < 1000, per_line
+    # No update but the snapshot and the final full task grows with the task's history.
+    assert max(sizes[1:-1]) < 1000, max(sizes[1:-1])
+
+
+def test_the_oldest_finished_tasks_are_evicted_past_the_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from inferencesh.local import running
+    from inferencesh.local.tasks import _state
+    from tests.local._support import new_gate, register_test_apps
+
+    monkeypatch.setattr(_state, "EVICTED_IDS", 2)
+    emu = Emulator(api_key=None, max_finished_tasks=3)
+    assert Emulator().max_finished_tasks == 1000  # the documented default
+    register_test_apps(emu)
+    with running(emu) as server, httpx2.Client(base_url=server.base_url) as client:
+        gate = new_gate()
+        running_id = client.post(
+            "/apps/run", json={"app": "test/gate", "input": {"gate": gate.name}}
+        ).json()["data"]["id"]
+        gate.wait_entered()
+        done: list[str] = []
+        for i in range(6):
+            created = client.post("/apps/run", json={"app": "infsh/echo", "input": {"i": i}})
+            done.append(emu.wait_for_task(created.json()["data"]["id"])["id"])
+        # The three newest finished tasks are kept, and the one still running.
+        kept = [t["id"] for t in emu.tasks()]
+        assert kept == [running_id, *done[3:]]
+        listed = client.post("/tasks/list", json={"limit": 100}).json()["data"]["items"]
+        assert {t["id"] for t in listed} == set(kept)
+        for path in ("", "/status", "/stream", "/logs"):
+            problem = assert_problem(client.get(f"/tasks/{done[2]}{path}"), 404, "not_found")
+            assert "evicted" in problem["detail"] and "max_finished_tasks" in problem["detail"]
+        # Only the most recent evicted ids are remembered: older ones are plain "not found".
+        old = assert_problem(client.get(f"/tasks/{done[0]}"), 404, "not_found")
+        assert "evicted" not in old["detail"]
+        gate.release.set()
+        emu.wait_for_task(running_id)
+        assert [t["id"] for t in emu.tasks()] == [running_id, *done[4:]]  # oldest first
+        # Lowering the cap evicts at the next finish.
+        emu.max_finished_tasks = 1
+        created = client.post("/apps/run", json={"app": "infsh/echo", "input": {}})
+        last = emu.wait_for_task(created.json()["data"]["id"])["id"]
+        assert [t["id"] for t in emu.tasks()] == [last]
+    emu.close()
+    with pytest.raises(ValueError, match="max_finished_tasks"):
+        Emulator(max_finished_tasks=0)

@@ -6,9 +6,19 @@ import json
 from contextlib import ExitStack
 
 import httpx2
+import pytest
 
 from inferencesh.local import Emulator
-from tests.local._support import TERMINAL, lines_of, new_gate, read_stream, run, updates
+from inferencesh.local.tasks._state import StreamFormat
+from tests.local._support import (
+    TERMINAL,
+    lines_of,
+    merge,
+    new_gate,
+    read_stream,
+    run,
+    updates,
+)
 
 
 def test_the_client_sees_lines_while_the_task_runs(
@@ -64,10 +74,49 @@ def test_a_stream_follows_every_status_log_and_progress_change(
     assert seen[-1]["status"] == 10
     assert [u["status"] for u in seen] == sorted(u["status"] for u in seen)
     # Progress only grows, and the final line has every log line.
-    progress = [u.get("progress", 0) for u in seen]
-    assert progress == sorted(progress)
+    progress = [u["progress"] for u in seen if "progress" in u]
+    assert progress == sorted(progress) and progress[-1] == 1.0
     assert [log["content"] for log in seen[-1]["logs"]] == ["step 1/3", "step 2/3", "step 3/3"]
     assert seen[-1] == local_emu.task(task["id"])
+    # Merged as clients merge them (logs by id), the updates make up the whole task.
+    assert merge(seen) == seen[-1]
+
+
+@pytest.mark.parametrize("stream_format", ["bare", "wrapped"])
+def test_updates_carry_only_what_changed_and_the_ends_carry_the_whole_task(
+    http: httpx2.Client, local_emu: Emulator, stream_format: StreamFormat
+) -> None:
+    local_emu.stream_format = stream_format
+    gate = new_gate()
+    task = run(http, "test/gate", {"gate": gate.name, "logs": ["before"]})
+    gate.wait_entered()
+    with http.stream("GET", f"/tasks/{task['id']}/stream") as response:
+        lines = lines_of(response)
+        snapshot = next(lines)
+        assert snapshot == local_emu.task(task["id"])  # the whole task, bare
+        gate.release.set()
+        rest = [line for line in lines if line.get("type") != "heartbeat"]
+    final = rest[-1]["data"] if stream_format == "wrapped" else rest[-1]
+    assert final == local_emu.task(task["id"])  # the whole task: clients read it as the result
+    assert [log["content"] for log in final["logs"]] == ["before"]
+    for line in rest[:-1]:
+        data = line["data"] if stream_format == "wrapped" else line
+        assert {"id", "status", "updated_at"} <= set(data)
+        assert "input" not in data and "created_at" not in data, data
+        if stream_format == "wrapped":
+            assert set(data) - {"id", "status"} == set(line["fields"]) - {"status"}
+
+
+def test_a_log_line_carries_only_its_new_entry(http: httpx2.Client, local_emu: Emulator) -> None:
+    task = run(http, "infsh/slow", {"steps": 3, "interval": 0.01})
+    seen = updates(read_stream(http, task["id"]))
+    local_emu.wait_for_task(task["id"])
+    log_lines = [u for u in seen[1:-1] if "logs" in u]  # not the snapshot or the final task
+    already = [log["content"] for log in seen[0]["logs"]]  # in the snapshot
+    expected = [[f"step {i}/3"] for i in (1, 2, 3) if f"step {i}/3" not in already]
+    assert [[log["content"] for log in u["logs"]] for u in log_lines] == expected
+    assert log_lines or already == ["step 1/3", "step 2/3", "step 3/3"]
+    assert all(set(u) == {"id", "status", "updated_at", "logs"} for u in log_lines), log_lines
 
 
 def test_a_stream_of_an_ended_task_is_the_snapshot_alone(

@@ -29,7 +29,7 @@ from inferencesh.local.sessions._store import DEFAULT_IDLE_TIMEOUT, MAX_IDLE_TIM
 from inferencesh.local.tasks._routes import task_routes
 from inferencesh.local.tasks._runner import Runner
 from inferencesh.local.tasks._service import TaskService
-from inferencesh.local.tasks._state import StreamFormat, TaskStore
+from inferencesh.local.tasks._state import DEFAULT_MAX_FINISHED_TASKS, StreamFormat, TaskStore
 
 __all__ = ["DEFAULT_API_KEY", "Emulator"]
 
@@ -83,6 +83,8 @@ class Emulator:
             opened it did not say (`session_timeout`).
         max_body_size: Largest request body of an API call, in bytes (settable later);
             larger ones get 413. Uploads to upload URLs have `max_upload_size` instead.
+        max_finished_tasks: Finished tasks kept (settable later); past it the oldest
+            finished task is evicted, and a lookup of it says so (404).
     """
 
     def __init__(
@@ -101,6 +103,7 @@ class Emulator:
         upload_url_ttl: float = 900.0,
         default_session_timeout: int = DEFAULT_IDLE_TIMEOUT,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        max_finished_tasks: int = DEFAULT_MAX_FINISHED_TASKS,
     ) -> None:
         if not 1 <= default_session_timeout <= MAX_IDLE_TIMEOUT:
             raise ValueError(
@@ -111,6 +114,8 @@ class Emulator:
             raise ValueError("max_upload_size and upload_url_ttl must be > 0")
         if max_body_size < 1:
             raise ValueError(f"max_body_size must be > 0, got {max_body_size}")
+        if max_finished_tasks < 1:
+            raise ValueError(f"max_finished_tasks must be > 0, got {max_finished_tasks}")
         if heartbeat_interval <= 0:
             raise ValueError(f"heartbeat_interval must be > 0, got {heartbeat_interval}")
         if stream_format not in ("bare", "wrapped"):
@@ -130,7 +135,10 @@ class Emulator:
         # Every store reports its changes here, so `wait_until` can wait on any of them.
         self._changes = Changes()
         self.task_store = TaskStore(
-            clock=self.clock, stream_format=stream_format, on_change=self._changes.notify
+            clock=self.clock,
+            stream_format=stream_format,
+            max_finished_tasks=max_finished_tasks,
+            on_change=self._changes.notify,
         )
         """Every task, with its streams."""
         self.file_store = FileStore(
@@ -204,6 +212,17 @@ class Emulator:
         if value < 1:
             raise ValueError(f"max_body_size must be > 0, got {value}")
         self._max_body_size = value
+
+    @property
+    def max_finished_tasks(self) -> int:
+        """Finished tasks kept (settable); the oldest finished one is evicted past it."""
+        return self.task_store.max_finished_tasks
+
+    @max_finished_tasks.setter
+    def max_finished_tasks(self, value: int) -> None:
+        if value < 1:
+            raise ValueError(f"max_finished_tasks must be > 0, got {value}")
+        self.task_store.max_finished_tasks = value
 
     @property
     def data_dir(self) -> Path:

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from inferencesh.local.core._envelope import ApiError, base_url_of, ok, read_json_object
+from inferencesh.local.core._envelope import base_url_of, ok, read_json_object
 from inferencesh.local.core._streams import EventStream, StreamSettings
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def task_routes(
         task_id = _task_id(request)
         opened = store.open_stream(task_id)
         if opened is None:
-            raise ApiError(404, "not_found", f"task {task_id} not found")
+            raise service.not_found(task_id)
         first, subscription = opened
         accept = request.headers.get("accept", "")
         return EventStream(

@@ -200,8 +200,20 @@ class TaskService:
         """
         task = self.store.snapshot(task_id)
         if task is None:
-            raise _not_found(task_id)
+            raise self.not_found(task_id)
         return task
+
+    def not_found(self, task_id: str) -> ApiError:
+        """The 404 of a task that is not here; it says so if it was evicted."""
+        if self.store.was_evicted(task_id):
+            return ApiError(
+                404,
+                "not_found",
+                f"task {task_id} was evicted: the emulator keeps the "
+                f"{self.store.max_finished_tasks} most recent finished tasks "
+                "(Emulator(max_finished_tasks=...))",
+            )
+        return ApiError(404, "not_found", f"task {task_id} not found")
 
     def status(self, task_id: str) -> dict[str, Any]:
         """`ResourceStatusDTO`: what pollers compare."""
@@ -226,7 +238,7 @@ class TaskService:
         """
         outcome = self.store.request_cancel(task_id)
         if outcome == "missing":
-            raise _not_found(task_id)
+            raise self.not_found(task_id)
         if outcome == "ended":
             task = self.get(task_id)
             label = TaskStatus(task["status"]).label
@@ -251,7 +263,7 @@ class TaskService:
         """
         record = self.store.get(task_id)
         if record is None:
-            raise _not_found(task_id)
+            raise self.not_found(task_id)
         if self.store.request_cancel(task_id) == "cancelling":
             self.store.transition(task_id, TaskStatus.CANCELLED)
             if record.interrupt is not None:
@@ -338,10 +350,6 @@ def _session_timeout(body: Mapping[str, Any], session: str) -> int | None:
             extra={"invalid_params": [{"name": "session_timeout", "reason": "needs session new"}]},
         )
     return parse_timeout(body["session_timeout"])
-
-
-def _not_found(task_id: str) -> ApiError:
-    return ApiError(404, "not_found", f"task {task_id} not found")
 
 
 def _validate(validator: TypeAdapter[Any] | None, raw: Any, where: str) -> Any:

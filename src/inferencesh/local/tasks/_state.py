@@ -5,12 +5,23 @@ Every task is a plain JSON dict shaped like the API's TaskDTO. It changes only t
 task's stream subscribers while the lock is held, so every stream sees the changes in the
 order they happened. Lists in a task (`events`, `logs`) only grow and their entries never
 change, so a snapshot is a shallow copy.
+
+A stream update carries only what changed: `id`, `status`, `updated_at` and the changed
+fields, a log append only its new entry in `logs` (clients merge logs by id). The snapshot
+a stream starts with and the terminal update carry the whole task: clients read the
+terminal line as the result. So the bytes a task streams grow with its history, not with
+its square.
+
+Finished tasks are kept up to `max_finished_tasks`; past it the oldest finished one is
+evicted, and its id is remembered (up to `EVICTED_IDS` of them) so a later lookup can say
+why it is gone.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from inferencesh.local.apps._registry import LogType
@@ -19,9 +30,12 @@ from inferencesh.local.core._json import clean_text, dumps
 from inferencesh.local.core._streams import StreamItem, Subscription, Topic
 from inferencesh.models.task import TaskStatus
 
-__all__ = ["StreamFormat", "TaskRecord", "TaskStore"]
+__all__ = ["DEFAULT_MAX_FINISHED_TASKS", "EVICTED_IDS", "StreamFormat", "TaskRecord", "TaskStore"]
 
 StreamFormat = Literal["bare", "wrapped"]
+DEFAULT_MAX_FINISHED_TASKS = 1000
+EVICTED_IDS = 10_000
+"""How many evicted task ids are remembered, to answer "evicted" rather than "not found"."""
 
 
 class TaskRecord:
@@ -59,15 +73,21 @@ class TaskStore:
         *,
         clock: Clock,
         stream_format: StreamFormat = "bare",
+        max_finished_tasks: int = DEFAULT_MAX_FINISHED_TASKS,
         on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self.clock = clock
+        self.max_finished_tasks = max_finished_tasks
+        """Finished tasks kept; past it the oldest finished one is evicted (settable)."""
         self._on_change = on_change
         """Called after every change (`Emulator.wait_until` waits on it)."""
         self.stream_format: StreamFormat = stream_format
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._tasks: dict[str, TaskRecord] = {}
+        self._finished: OrderedDict[str, None] = OrderedDict()
+        """Ids of the finished tasks kept, oldest end first."""
+        self._evicted: OrderedDict[str, None] = OrderedDict()
         self._seq = 0
 
     # -- reading --------------------------------------------------------------------------
@@ -82,6 +102,11 @@ class TaskStore:
         with self._lock:
             record = self._tasks.get(task_id)
             return None if record is None else record.snapshot()
+
+    def was_evicted(self, task_id: str) -> bool:
+        """Whether the task is gone because finished tasks past the cap were evicted."""
+        with self._lock:
+            return task_id in self._evicted
 
     def snapshots(self) -> list[dict[str, Any]]:
         """Copies of every task, oldest first."""
@@ -164,6 +189,7 @@ class TaskStore:
         """Forget the task and end its streams; False if there was no such task."""
         with self._lock:
             record = self._tasks.pop(task_id, None)
+            self._finished.pop(task_id, None)
             self._notify()
         if record is None:
             return False
@@ -189,7 +215,12 @@ class TaskStore:
             if isinstance(fields.get("error"), str):
                 fields["error"] = clean_text(fields["error"])
             dto.update(fields)
-            self._publish(record, ["status", "updated_at", "events", *fields], status.is_terminal)
+            # `events` whole: a few entries at most, and clients replace it.
+            changed = {"events": dto["events"], **fields}
+            self._publish(record, changed, ("status", "updated_at", *changed), status.is_terminal)
+            if status.is_terminal:
+                self._finished[task_id] = None
+                self._evict()
             return True
 
     def log(self, task_id: str, text: str, log_type: int = LogType.RUN) -> bool:
@@ -199,18 +230,17 @@ class TaskStore:
             if record is None:
                 return False
             now = self.clock.now_iso()
-            record.dto["logs"].append(
-                {
-                    "id": new_id("tlg"),
-                    "created_at": now,
-                    "updated_at": now,
-                    "task_id": task_id,
-                    "log_type": log_type,
-                    "content": clean_text(text),
-                }
-            )
+            entry = {
+                "id": new_id("tlg"),
+                "created_at": now,
+                "updated_at": now,
+                "task_id": task_id,
+                "log_type": log_type,
+                "content": clean_text(text),
+            }
+            record.dto["logs"].append(entry)
             record.dto["updated_at"] = now
-            self._publish(record, ["logs", "updated_at"], False)
+            self._publish(record, {"logs": [entry]}, ("logs", "updated_at"), False)
             return True
 
     def progress(self, task_id: str, fraction: float, message: str | None) -> bool:
@@ -219,13 +249,12 @@ class TaskStore:
             record = self._live(task_id)
             if record is None:
                 return False
-            record.dto["progress"] = min(1.0, max(0.0, float(fraction)))
-            changed = ["progress", "updated_at"]
+            changed: dict[str, Any] = {"progress": min(1.0, max(0.0, float(fraction)))}
             if message is not None:
-                record.dto["progress_message"] = clean_text(str(message))
-                changed.insert(1, "progress_message")
+                changed["progress_message"] = clean_text(str(message))
+            record.dto.update(changed)
             record.dto["updated_at"] = self.clock.now_iso()
-            self._publish(record, changed, False)
+            self._publish(record, changed, (*changed, "updated_at"), False)
             return True
 
     def delta(self, task_id: str, delta: dict[str, Any]) -> bool:
@@ -281,13 +310,39 @@ class TaskStore:
             return None
         return record
 
-    def _publish(self, record: TaskRecord, fields: Iterable[str], final: bool) -> None:
-        if self.stream_format == "wrapped":
-            line = dumps({"data": record.dto, "fields": list(dict.fromkeys(fields))})
+    def _publish(
+        self,
+        record: TaskRecord,
+        changed: Mapping[str, Any],
+        names: Sequence[str],
+        final: bool,
+    ) -> None:
+        """Send an update: `changed` (the whole task if `final`); `names` for `fields`."""
+        dto = record.dto
+        if final:
+            data: Mapping[str, Any] = dto
         else:
-            line = dumps(record.dto)
+            data = {"id": dto["id"], "status": dto["status"], "updated_at": dto["updated_at"]}
+            if "session_id" in dto:
+                data["session_id"] = dto["session_id"]  # what a session's clients key on
+            data.update(changed)
+        if self.stream_format == "wrapped":
+            line = dumps({"data": data, "fields": list(dict.fromkeys(names))})
+        else:
+            line = dumps(data)
         record.topic.publish(StreamItem(line, final=final))
         self._notify()
+
+    def _evict(self) -> None:
+        """Drop the oldest finished tasks past the cap (under the lock)."""
+        while len(self._finished) > max(0, self.max_finished_tasks):
+            task_id, _ = self._finished.popitem(last=False)
+            record = self._tasks.pop(task_id, None)
+            if record is not None:
+                record.topic.close()
+            self._evicted[task_id] = None
+            if len(self._evicted) > EVICTED_IDS:
+                self._evicted.popitem(last=False)
 
     def _notify(self) -> None:
         """Wake `wait` (under the lock) and the emulator's waiters: a task changed."""
