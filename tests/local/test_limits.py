@@ -147,3 +147,72 @@ def test_the_oldest_finished_tasks_are_evicted_past_the_cap(
     emu.close()
     with pytest.raises(ValueError, match="max_finished_tasks"):
         Emulator(max_finished_tasks=0)
+
+
+def test_a_subscriber_that_does_not_read_is_dropped_and_its_stream_broken_off() -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    from inferencesh.local import running
+    from tests.local._support import new_gate
+
+    emu = Emulator(api_key=None, max_stream_buffer=64 * 1024)
+    gate = new_gate()
+    sent = [0]
+
+    @emu.app("test/firehose", wait_for_stream=10)
+    def firehose(ctx: AppContext, input: dict[str, str]) -> dict[str, int]:
+        record = emu.task_store.get(ctx.task_id)
+        assert record is not None
+        # Log until the stream is dropped (64 MB at most, so a bug cannot run forever).
+        while record.topic.subscriber_count and sent[0] < 64 * 1024 * 1024:
+            ctx.log("x" * 4000)
+            sent[0] += 4000
+        gate.entered.set()
+        assert gate.release.wait(30)
+        return {"sent": sent[0]}
+
+    with running(emu) as server:
+        task_id = httpx2.post(
+            server.url("/apps/run"), json={"app": "test/firehose", "input": {}}
+        ).json()["data"]["id"]
+        url = urlsplit(server.base_url)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: small
+        sock.connect((url.hostname, url.port))
+        try:
+            sock.sendall(f"GET /tasks/{task_id}/stream HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            gate.wait_entered()  # the app saw the stream's subscriber go away
+            record = emu.task_store.get(task_id)
+            assert record is not None and record.topic.subscriber_count == 0
+            assert emu.task(task_id)["status"] == 7  # still running: the stream was dropped
+            assert sent[0] < 64 * 1024 * 1024
+            # Reading now gets what was in flight, then the connection ends without the
+            # chunked body's last chunk: the client sees a broken stream, not a clean end.
+            received = bytearray()
+            while chunk := sock.recv(1 << 16):
+                received += chunk
+        finally:
+            sock.close()
+            gate.release.set()
+        assert received.startswith(b"HTTP/1.1 200")
+        assert not received.endswith(b"0\r\n\r\n")
+        assert emu.wait_for_task(task_id)["status"] == 10
+    emu.close()
+
+
+@pytest.mark.anyio
+async def test_a_line_larger_than_the_buffer_still_reaches_a_reader_that_keeps_up() -> None:
+    from inferencesh.local.core._streams import StreamItem, Topic
+
+    topic = Topic(max_buffered=10)
+    sub = topic.subscribe()
+    sub.push(StreamItem(b"x" * 100))  # an empty buffer takes any line
+    assert [i.line for i in await sub.next_batch(0)] == [b"x" * 100]
+    sub.push(StreamItem(b"y" * 6))
+    sub.push(StreamItem(b"z" * 6))  # 12 bytes behind: dropped
+    assert sub.dropped and topic.subscriber_count == 0
+    [last] = await sub.next_batch(0)
+    assert last.final and not last.line
+    sub.push(StreamItem(b"later"))  # nothing more is kept
+    assert len(await sub.next_batch(0)) == 1

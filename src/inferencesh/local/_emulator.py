@@ -22,6 +22,7 @@ from inferencesh.local.core._envelope import ApiError, problem_response
 from inferencesh.local.core._faults import Faults, FaultsMiddleware
 from inferencesh.local.core._ids import Clock
 from inferencesh.local.core._limits import DEFAULT_MAX_BODY_SIZE, BodyLimitMiddleware
+from inferencesh.local.core._streams import DEFAULT_MAX_BUFFERED
 from inferencesh.local.files._routes import PUBLIC_PREFIXES, file_routes
 from inferencesh.local.files._store import DEFAULT_MAX_UPLOAD_SIZE, UPLOAD_PREFIX, FileStore
 from inferencesh.local.sessions._routes import session_routes
@@ -85,6 +86,8 @@ class Emulator:
             larger ones get 413. Uploads to upload URLs have `max_upload_size` instead.
         max_finished_tasks: Finished tasks kept (settable later); past it the oldest
             finished task is evicted, and a lookup of it says so (404).
+        max_stream_buffer: Bytes a stream may fall behind (its client not reading) before
+            it is dropped: its buffer freed and the stream broken off.
     """
 
     def __init__(
@@ -104,6 +107,7 @@ class Emulator:
         default_session_timeout: int = DEFAULT_IDLE_TIMEOUT,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         max_finished_tasks: int = DEFAULT_MAX_FINISHED_TASKS,
+        max_stream_buffer: int = DEFAULT_MAX_BUFFERED,
     ) -> None:
         if not 1 <= default_session_timeout <= MAX_IDLE_TIMEOUT:
             raise ValueError(
@@ -116,6 +120,8 @@ class Emulator:
             raise ValueError(f"max_body_size must be > 0, got {max_body_size}")
         if max_finished_tasks < 1:
             raise ValueError(f"max_finished_tasks must be > 0, got {max_finished_tasks}")
+        if max_stream_buffer < 1:
+            raise ValueError(f"max_stream_buffer must be > 0, got {max_stream_buffer}")
         if heartbeat_interval <= 0:
             raise ValueError(f"heartbeat_interval must be > 0, got {heartbeat_interval}")
         if stream_format not in ("bare", "wrapped"):
@@ -138,6 +144,7 @@ class Emulator:
             clock=self.clock,
             stream_format=stream_format,
             max_finished_tasks=max_finished_tasks,
+            max_stream_buffer=max_stream_buffer,
             on_change=self._changes.notify,
         )
         """Every task, with its streams."""

@@ -2,6 +2,10 @@
 
 Producers publish on any thread (a sync app's worker thread, the task runner's loop, a request
 handler); each `Subscription` buffers what it was sent and is drained by one stream response.
+A buffer is bounded (`Topic.max_buffered` bytes): a subscriber that does not read - its
+client stopped reading, so the response cannot write - is dropped once it falls that far
+behind: its buffer is freed, it gets nothing more, and its stream breaks off (no clean end,
+so the client knows it missed lines and reconnects for a fresh snapshot).
 Publishing never waits on an event loop: it appends under a lock and notifies a condition, and
 the response waits for that condition in a worker thread. So no event loop can ever block on
 another, whatever mix of threads and loops the emulator is hosted in.
@@ -28,6 +32,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 __all__ = [
+    "DEFAULT_MAX_BUFFERED",
     "HEARTBEAT",
     "EventStream",
     "StreamCut",
@@ -41,6 +46,8 @@ HEARTBEAT = b'{"type":"heartbeat"}'
 NDJSON_TYPE = "application/x-ndjson"
 SSE_TYPE = "text/event-stream"
 _MAX_WAIT = 3600.0  # threading waits overflow on infinite timeouts
+DEFAULT_MAX_BUFFERED = 8 * 1024 * 1024
+"""Bytes a subscriber may fall behind before it is dropped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +65,8 @@ keep uvicorn from logging the incomplete response as an error."""
 
 _CLOSED = StreamItem(b"", final=True)
 """Pushed when a topic closes: ends the stream without writing anything."""
+_DROPPED = StreamItem(b"", final=True)
+"""What a dropped subscriber reads last: the stream breaks off instead of ending."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,21 +94,48 @@ class StreamSettings(Protocol):
 
 
 class Subscription:
-    """What one stream receives from a topic, buffered until the stream writes it."""
+    """What one stream receives from a topic, buffered until the stream writes it.
 
-    def __init__(self, topic: Topic | None = None) -> None:
+    Args:
+        topic: Where it came from (closing unsubscribes from it).
+        max_buffered: Bytes it may hold; one more item past it drops the subscriber. An
+            item is always taken into an empty buffer, so no single line is too large.
+    """
+
+    def __init__(self, topic: Topic | None = None, max_buffered: int | None = None) -> None:
         self._topic = topic
+        self._max_buffered = max_buffered
         self._cond = threading.Condition()
         self._items: deque[StreamItem] = deque()
+        self._buffered = 0
         self._closed = False
+        self._dropped = False
         self._limiter: anyio.CapacityLimiter | None = None
+
+    @property
+    def dropped(self) -> bool:
+        """Whether it fell too far behind and was dropped."""
+        with self._cond:
+            return self._dropped
 
     def push(self, item: StreamItem) -> None:
         """Queue `item` (from any thread; never blocks on an event loop)."""
         with self._cond:
-            if not self._closed:
+            if self._closed:
+                return
+            size = len(item.line)
+            limit = self._max_buffered
+            if limit is not None and self._buffered and self._buffered + size > limit:
+                self._items.clear()  # the memory is what the limit is for
+                self._buffered = 0
+                self._closed = self._dropped = True
+            else:
                 self._items.append(item)
-                self._cond.notify_all()
+                self._buffered += size
+            self._cond.notify_all()
+            dropped = self._dropped
+        if dropped and self._topic is not None:
+            self._topic.unsubscribe(self)
 
     def close(self) -> None:
         """Stop receiving; wakes a waiting `next_batch`."""
@@ -131,15 +167,22 @@ class Subscription:
     def _drain(self) -> list[StreamItem]:
         items = list(self._items)
         self._items.clear()
+        self._buffered = 0
         if self._closed and not items:
-            return [_CLOSED]
+            return [_DROPPED if self._dropped else _CLOSED]
         return items
 
 
 class Topic:
-    """The subscribers of one resource (thread-safe)."""
+    """The subscribers of one resource (thread-safe).
 
-    def __init__(self) -> None:
+    Args:
+        max_buffered: Bytes each subscriber may fall behind before it is dropped (None:
+            no limit).
+    """
+
+    def __init__(self, max_buffered: int | None = DEFAULT_MAX_BUFFERED) -> None:
+        self.max_buffered = max_buffered
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._subs: list[Subscription] = []
@@ -147,7 +190,7 @@ class Topic:
 
     def subscribe(self) -> Subscription:
         """A new subscription that receives every item published from now on."""
-        sub = Subscription(self)
+        sub = Subscription(self, self.max_buffered)
         with self._lock:
             if self._closed:
                 sub.push(_CLOSED)
@@ -310,6 +353,8 @@ class EventStream(Response):
 
     async def _write_item(self, send: Send, item: StreamItem) -> bool | None:
         """Write one item; a bool ends the stream (see `_pump`), None goes on."""
+        if item is _DROPPED:
+            return False  # break off: the client missed lines
         if item.line:
             await self._write(send, item.line)
             self._written += 1

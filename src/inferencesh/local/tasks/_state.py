@@ -27,7 +27,7 @@ from typing import Any, Literal
 from inferencesh.local.apps._registry import LogType
 from inferencesh.local.core._ids import TEAM_ID, USER_ID, Clock, new_id
 from inferencesh.local.core._json import clean_text, dumps
-from inferencesh.local.core._streams import StreamItem, Subscription, Topic
+from inferencesh.local.core._streams import DEFAULT_MAX_BUFFERED, StreamItem, Subscription, Topic
 from inferencesh.models.task import TaskStatus
 
 __all__ = ["DEFAULT_MAX_FINISHED_TASKS", "EVICTED_IDS", "StreamFormat", "TaskRecord", "TaskStore"]
@@ -43,10 +43,10 @@ class TaskRecord:
 
     __slots__ = ("cancel_requested", "delta_seq", "dto", "interrupt", "seq", "streamed", "topic")
 
-    def __init__(self, dto: dict[str, Any], seq: int) -> None:
+    def __init__(self, dto: dict[str, Any], seq: int, max_buffered: int | None = None) -> None:
         self.dto = dto
         self.seq = seq
-        self.topic = Topic()
+        self.topic = Topic(max_buffered)
         self.delta_seq = 0
         self.cancel_requested = threading.Event()
         """Set once a cancel was asked for; apps read it as `ctx.cancelled`."""
@@ -74,9 +74,12 @@ class TaskStore:
         clock: Clock,
         stream_format: StreamFormat = "bare",
         max_finished_tasks: int = DEFAULT_MAX_FINISHED_TASKS,
+        max_stream_buffer: int = DEFAULT_MAX_BUFFERED,
         on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self.clock = clock
+        self.max_stream_buffer = max_stream_buffer
+        """Bytes a task's stream subscriber may fall behind before it is dropped."""
         self.max_finished_tasks = max_finished_tasks
         """Finished tasks kept; past it the oldest finished one is evicted (settable)."""
         self._on_change = on_change
@@ -163,7 +166,7 @@ class TaskStore:
         }
         with self._lock:
             self._seq += 1
-            record = TaskRecord(dto, self._seq)
+            record = TaskRecord(dto, self._seq, self.max_stream_buffer)
             self._tasks[task_id] = record
             self._notify()
         return record
