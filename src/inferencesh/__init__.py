@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from inferencesh._version import __version__ as __version__
 
 if TYPE_CHECKING:
     from inferencesh._async.client import AsyncInference as AsyncInference
@@ -28,14 +28,23 @@ if TYPE_CHECKING:
     from inferencesh.errors import APITimeoutError as APITimeoutError
     from inferencesh.errors import AuthenticationError as AuthenticationError
     from inferencesh.errors import BadRequestError as BadRequestError
+    from inferencesh.errors import ClientClosedError as ClientClosedError
     from inferencesh.errors import ConfigurationError as ConfigurationError
     from inferencesh.errors import ConflictError as ConflictError
     from inferencesh.errors import FileInputError as FileInputError
+    from inferencesh.errors import FileNameError as FileNameError
+    from inferencesh.errors import GoneError as GoneError
     from inferencesh.errors import InferenceError as InferenceError
+    from inferencesh.errors import InferenceWarning as InferenceWarning
+    from inferencesh.errors import InternalServerError as InternalServerError
+    from inferencesh.errors import InvalidInputError as InvalidInputError
     from inferencesh.errors import MissingFileError as MissingFileError
     from inferencesh.errors import NotFoundError as NotFoundError
+    from inferencesh.errors import PaymentRequiredError as PaymentRequiredError
+    from inferencesh.errors import PermissionDeniedError as PermissionDeniedError
     from inferencesh.errors import RateLimitError as RateLimitError
     from inferencesh.errors import RequirementsNotMetError as RequirementsNotMetError
+    from inferencesh.errors import SessionClosedError as SessionClosedError
     from inferencesh.errors import SessionEndedError as SessionEndedError
     from inferencesh.errors import SessionExpiredError as SessionExpiredError
     from inferencesh.errors import SessionNotFoundError as SessionNotFoundError
@@ -43,8 +52,13 @@ if TYPE_CHECKING:
     from inferencesh.errors import TaskCancelledError as TaskCancelledError
     from inferencesh.errors import TaskError as TaskError
     from inferencesh.errors import TaskFailedError as TaskFailedError
+    from inferencesh.errors import TaskRejectedError as TaskRejectedError
     from inferencesh.errors import TaskTimeoutError as TaskTimeoutError
+    from inferencesh.errors import ToolDefinitionError as ToolDefinitionError
+    from inferencesh.errors import ToolError as ToolError
+    from inferencesh.errors import UnprocessableEntityError as UnprocessableEntityError
     from inferencesh.errors import UploadError as UploadError
+    from inferencesh.errors import UsageError as UsageError
     from inferencesh.errors import WorkerConflictError as WorkerConflictError
     from inferencesh.models._status import TaskStatus as TaskStatus
     from inferencesh.models._status import TaskUpdate as TaskUpdate
@@ -108,23 +122,37 @@ _LAZY: dict[str, str] = {
             "APITimeoutError",
             "AuthenticationError",
             "BadRequestError",
+            "ClientClosedError",
             "ConfigurationError",
             "ConflictError",
+            "FileInputError",
+            "FileNameError",
+            "GoneError",
             "InferenceError",
+            "InferenceWarning",
+            "InternalServerError",
+            "InvalidInputError",
+            "MissingFileError",
             "NotFoundError",
+            "PaymentRequiredError",
+            "PermissionDeniedError",
             "RateLimitError",
             "RequirementsNotMetError",
+            "SessionClosedError",
+            "SessionEndedError",
+            "SessionExpiredError",
+            "SessionNotFoundError",
             "StreamError",
             "TaskCancelledError",
             "TaskError",
             "TaskFailedError",
+            "TaskRejectedError",
             "TaskTimeoutError",
-            "FileInputError",
-            "MissingFileError",
-            "SessionEndedError",
-            "SessionExpiredError",
-            "SessionNotFoundError",
+            "ToolDefinitionError",
+            "ToolError",
+            "UnprocessableEntityError",
             "UploadError",
+            "UsageError",
             "WorkerConflictError",
         ),
         "inferencesh.errors",

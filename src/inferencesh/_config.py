@@ -14,6 +14,11 @@ __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "ClientOptions"]
 
 DEFAULT_BASE_URL = "https://api.inference.sh"
 DEFAULT_TIMEOUT = httpx2.Timeout(60.0, connect=10.0)
+DEFAULT_STREAM_IDLE_TIMEOUT = 45.0
+"""Three missed heartbeats: the API sends one every 15 s on a quiet stream."""
+DEFAULT_MAX_RECONNECTS = 3
+DEFAULT_MAX_CONNECTIONS = 100
+DEFAULT_MAX_RETRY_AFTER = 60.0
 API_KEY_ENV = "INFERENCE_API_KEY"
 BASE_URL_ENV = "INFERENCE_BASE_URL"
 
@@ -30,10 +35,14 @@ class ClientOptions:
     stream_mode: StreamMode = "stream"
     poll_interval: float = 1.0
     """Seconds between `/status` polls in poll mode."""
-    max_reconnects: int = 5
+    max_reconnects: int = DEFAULT_MAX_RECONNECTS
     """Reconnects in a row without progress before a task stream gives up."""
-    stream_idle_timeout: float = 60.0
+    stream_idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT
     """Seconds a stream may stay silent (heartbeats count) before it is reconnected."""
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    """Connections the pool keeps open at most (requests beyond wait for one)."""
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
+    """The longest `Retry-After` honoured; a longer one is raised at once."""
     headers: tuple[tuple[str, str], ...] = ()
     auto_upload: bool = True
     """Upload paths, binary files, bytes and data URIs found in run inputs."""
@@ -51,9 +60,18 @@ class ClientOptions:
         poll_interval: float,
         headers: dict[str, str] | None,
         auto_upload: bool = True,
+        stream_idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT,
+        max_reconnects: int = DEFAULT_MAX_RECONNECTS,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
     ) -> ClientOptions:
         """Fill in defaults from the environment and check the combination makes sense."""
-        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV) or None
+        if api_key is not None:
+            key: str | None = _checked_key(api_key, "api_key")
+        else:
+            key = os.environ.get(API_KEY_ENV) or None
+            if key is not None:
+                key = _checked_key(key, API_KEY_ENV)
         if key is None and proxy_url is None:
             raise ConfigurationError(
                 f"no API key: pass api_key=... or set {API_KEY_ENV}. "
@@ -69,8 +87,18 @@ class ClientOptions:
             raise ConfigurationError(f"max_retries must be >= 0, got {max_retries}")
         if stream_mode not in ("stream", "poll"):
             raise ConfigurationError(f"stream_mode must be 'stream' or 'poll', got {stream_mode!r}")
-        if poll_interval <= 0:
-            raise ConfigurationError(f"poll_interval must be > 0, got {poll_interval}")
+        for name, value in (
+            ("poll_interval", poll_interval),
+            ("stream_idle_timeout", stream_idle_timeout),
+        ):
+            if not value > 0:  # also refuses NaN
+                raise ConfigurationError(f"{name} must be > 0, got {value}")
+        if max_reconnects < 0:
+            raise ConfigurationError(f"max_reconnects must be >= 0, got {max_reconnects}")
+        if max_connections < 1:
+            raise ConfigurationError(f"max_connections must be >= 1, got {max_connections}")
+        if not max_retry_after >= 0:
+            raise ConfigurationError(f"max_retry_after must be >= 0, got {max_retry_after}")
         return cls(
             api_key=key,
             base_url=url,
@@ -81,6 +109,10 @@ class ClientOptions:
             poll_interval=poll_interval,
             headers=tuple((headers or {}).items()),
             auto_upload=auto_upload,
+            stream_idle_timeout=stream_idle_timeout,
+            max_reconnects=max_reconnects,
+            max_connections=max_connections,
+            max_retry_after=max_retry_after,
         )
 
     def with_call(
@@ -97,6 +129,20 @@ class ClientOptions:
             timeout=as_timeout(timeout, self.timeout),
             max_retries=self.max_retries if isinstance(max_retries, NotGiven) else max_retries,
         )
+
+
+def _checked_key(key: str, source: str) -> str:
+    """The key, if an HTTP header can carry it; a `ConfigurationError` saying why not."""
+    if not key.strip():
+        raise ConfigurationError(
+            f"{source} is empty: pass your API key, or proxy_url=... for a server proxy"
+        )
+    if not (key.isascii() and key.isprintable()) or any(c.isspace() for c in key):
+        raise ConfigurationError(
+            f"{source} holds whitespace, control or non-ASCII characters; "
+            "an API key is one token (check for a stray newline or quote)"
+        )
+    return key
 
 
 def as_timeout(value: TimeoutTypes | NotGiven, default: httpx2.Timeout) -> httpx2.Timeout:

@@ -2,11 +2,16 @@
 
 ```text
 InferenceError
-├── ConfigurationError              no API key, bad base_url (also a ValueError)
+├── ConfigurationError              no or empty API key, bad base_url or option (also a ValueError)
+├── UsageError                      the SDK was used in a way it cannot serve (also a RuntimeError)
+│   ├── ClientClosedError           a call on a client after close()
+│   └── SessionClosedError          a run on a session handle that has ended
+├── InvalidInputError               .path: a value JSON cannot carry (NaN, lone surrogate,
+│                                   object), found before any request (also a ValueError)
 ├── APIError                        .request
 │   ├── APIConnectionError          the transport failed
 │   │   └── APITimeoutError
-│   ├── APIStatusError              .status_code .response .problem .code
+│   ├── APIStatusError              .status_code .response .problem .code .retry_after
 │   │   ├── BadRequestError                400
 │   │   ├── AuthenticationError            401
 │   │   ├── PaymentRequiredError           402
@@ -20,25 +25,27 @@ InferenceError
 │   │   │   └── SessionEndedError          410 SESSION_ENDED
 │   │   ├── RequirementsNotMetError        412 (.errors)
 │   │   ├── UnprocessableEntityError       422
-│   │   ├── RateLimitError                 429
+│   │   ├── RateLimitError                 429 (.retry_after: the server's Retry-After)
 │   │   └── InternalServerError            5xx
-│   └── APIResponseValidationError  a 2xx body that did not fit the model
+│   └── APIResponseValidationError  .response: a 2xx body that is not JSON or does not fit
 ├── TaskError                       .task: the run did not complete
 │   ├── TaskFailedError             status failed (11)
 │   │   └── TaskRejectedError       status rejected (13): admission refused, never ran
 │   └── TaskCancelledError          status cancelled (12)
 ├── FileInputError                  a file to upload is unusable (also a ValueError)
 │   └── MissingFileError            the path does not exist (also a FileNotFoundError)
+├── FileNameError                   .name: a server's file name unusable on disk (also a ValueError)
 ├── UploadError                     the bytes could not be uploaded; the file record was removed
 ├── StreamError                     a stream gave up: reconnects used up, idle timeout
 ├── ToolError                       raised by a tool handler; becomes an error tool result
 ├── ToolDefinitionError             a bad @tool signature (also a TypeError); lists every problem
-└── TaskTimeoutError                waiting for a task took longer than asked (also a TimeoutError)
+└── TaskTimeoutError                wait_timeout passed (also a TimeoutError); .task_id if created
 
 InferenceWarning                    a warning message the server attached to a response
 ```
 
-The API key never appears in any message: requests are described by method and URL only.
+The API key never appears in any message: requests are described by method and URL only. A
+pickled (or deep-copied) error carries its request and response with credentials redacted.
 """
 
 from __future__ import annotations
@@ -59,19 +66,23 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "GoneError",
-    "MissingFileError",
     "FileInputError",
+    "FileNameError",
     "InferenceError",
     "InferenceWarning",
     "InternalServerError",
+    "InvalidInputError",
+    "MissingFileError",
     "NotFoundError",
     "PaymentRequiredError",
     "PermissionDeniedError",
     "RateLimitError",
     "RequirementsNotMetError",
+    "SessionClosedError",
     "SessionEndedError",
     "SessionExpiredError",
     "SessionNotFoundError",
@@ -85,12 +96,60 @@ __all__ = [
     "ToolError",
     "UnprocessableEntityError",
     "UploadError",
+    "UsageError",
     "WorkerConflictError",
 ]
 
 
+_SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key"}
+)
+
+
 class InferenceError(Exception):
     """Base class of every error raised by this SDK."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt without calling __init__ (subclasses take keyword-only arguments), and
+        # with credentials redacted from any request or response the error carries.
+        state = {key: _redacted(value) for key, value in self.__dict__.items()}
+        return (_rebuild, (type(self), self.args, state))
+
+
+def _rebuild(cls: type[InferenceError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+def _redacted(value: Any) -> Any:
+    """A copy of a request or response without credentials; anything else as it is."""
+    import httpx2
+
+    if isinstance(value, httpx2.Request):
+        headers = [
+            (name, "[redacted]" if name.lower() in _SECRET_HEADERS else item)
+            for name, item in value.headers.multi_items()
+        ]
+        try:
+            content: bytes | None = value.content
+        except httpx2.RequestNotRead:
+            content = None  # a streamed body (an upload) is not kept
+        return httpx2.Request(value.method, value.url, headers=headers, content=content)
+    if isinstance(value, httpx2.Response):
+        try:
+            body: bytes | None = value.content
+        except httpx2.ResponseNotRead:
+            body = None
+        request = value._request  # pyright: ignore[reportPrivateUsage]
+        return httpx2.Response(
+            value.status_code,
+            headers=value.headers,
+            content=body,
+            request=None if request is None else _redacted(request),
+        )
+    return value
 
 
 class InferenceWarning(UserWarning):
@@ -98,7 +157,32 @@ class InferenceWarning(UserWarning):
 
 
 class ConfigurationError(InferenceError, ValueError):
-    """The client was configured wrongly, e.g. no API key and no proxy URL."""
+    """The client (or a call's option) was configured wrongly, e.g. no or an empty API key."""
+
+
+class UsageError(InferenceError, RuntimeError):
+    """The SDK was used in a way it cannot serve; the message says what to do instead."""
+
+
+class ClientClosedError(UsageError):
+    """A call on a client that was closed (`close()`, `aclose()` or the end of its `with`)."""
+
+
+class SessionClosedError(UsageError):
+    """A run on a session handle that has ended; open a new one with `client.session()`."""
+
+
+class InvalidInputError(InferenceError, ValueError):
+    """A value in a request cannot be sent as JSON; `path` says where (`input.a`).
+
+    NaN and infinite floats, text holding lone surrogates, objects `json` cannot encode (sets,
+    datetimes, models: convert them first) and circular or too deeply nested containers.
+    Raised before any request is made.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class APIError(InferenceError):
@@ -141,12 +225,15 @@ class APIStatusError(APIError):
         response: httpx2.Response,
         problem: Mapping[str, Any] | None = None,
         code: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message, request=response.request)
         self.response = response
         self.status_code = response.status_code
         self.problem: Mapping[str, Any] = problem or {}
         self.code = code
+        self.retry_after = retry_after
+        """Seconds the server asked to wait (`Retry-After`), when it said."""
 
 
 class BadRequestError(APIStatusError):
@@ -198,7 +285,12 @@ class UnprocessableEntityError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429: too many requests; retried automatically where that is safe."""
+    """429: too many requests.
+
+    Retried automatically where that is safe, after the server's `Retry-After` when it asks
+    for at most the client's `max_retry_after`; a longer wait is raised at once, with
+    `retry_after` saying how long the server asked for.
+    """
 
 
 class InternalServerError(APIStatusError):
@@ -231,7 +323,10 @@ class WorkerConflictError(_SessionMixin, ConflictError):
 
 
 class APIResponseValidationError(APIError):
-    """A successful response whose body did not have the expected shape."""
+    """A successful response whose body is not JSON or does not have the expected shape.
+
+    `response` is the response (its body read); the message quotes what did not fit.
+    """
 
     def __init__(self, message: str, *, response: httpx2.Response) -> None:
         super().__init__(message, request=response.request)
@@ -266,9 +361,13 @@ class TaskCancelledError(TaskError):
 
 
 class TaskTimeoutError(InferenceError, TimeoutError):
-    """Waiting for a task took longer than the caller allowed. The task itself keeps running."""
+    """The caller's `wait_timeout` passed. A task that was created keeps running.
 
-    def __init__(self, message: str, *, task_id: str) -> None:
+    `task_id` is the task's id, or None when the deadline passed before the task was created
+    (while uploading its input files or sending the run; the message says which).
+    """
+
+    def __init__(self, message: str, *, task_id: str | None) -> None:
         super().__init__(message)
         self.task_id = task_id
 
@@ -279,6 +378,19 @@ class FileInputError(InferenceError, ValueError):
 
 class MissingFileError(FileInputError, FileNotFoundError):
     """A path given for upload does not exist."""
+
+
+class FileNameError(InferenceError, ValueError):
+    """A file name from the server cannot be used on disk; `name` is the name.
+
+    Empty, `.`, `..`, holding a path separator, NUL or another control character, or longer
+    than 255 bytes in UTF-8. Nothing was written. Pass a file path as `dest` to choose the
+    name yourself.
+    """
+
+    def __init__(self, message: str, *, name: str) -> None:
+        super().__init__(message)
+        self.name = name
 
 
 class UploadError(InferenceError):

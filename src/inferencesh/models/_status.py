@@ -10,6 +10,8 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import httpx2
+
     from inferencesh.models.task import Task
 
 __all__ = ["TaskStatus", "TaskUpdate"]
@@ -66,6 +68,14 @@ class TaskStatus(IntEnum):
         """The lower-case wire name, e.g. `"running"`."""
         return self.name.lower()
 
+    def __str__(self) -> str:
+        # `print(task.status)` shows `completed`, not `10`; comparisons stay those of ints.
+        return self.label
+
+    def __format__(self, spec: str) -> str:
+        # f"{status}" reads like str(); a format spec (f"{status:d}") formats the int.
+        return self.label if not spec else format(int(self), spec)
+
 
 _BY_NAME = {s.name.lower(): s for s in TaskStatus} | {"canceled": TaskStatus.CANCELLED}
 _TERMINAL = frozenset(
@@ -80,7 +90,7 @@ class TaskUpdate:
     a busy stream costs little. `delta` is set when the update came from a token delta.
     """
 
-    __slots__ = ("_task", "data", "delta", "fields")
+    __slots__ = ("_task", "data", "delta", "fields", "response")
 
     def __init__(
         self,
@@ -88,6 +98,7 @@ class TaskUpdate:
         *,
         fields: tuple[str, ...] | None = None,
         delta: dict[str, Any] | None = None,
+        response: httpx2.Response | None = None,
     ) -> None:
         self.data = data
         """The accumulated task as JSON."""
@@ -95,15 +106,26 @@ class TaskUpdate:
         """The top-level fields this update changed, when the server said."""
         self.delta = delta
         """The LLM delta this update came from (`{"response": "..."}`...), if any."""
+        self.response = response
+        """The response this update was read from (a stream's headers, a fetch)."""
         self._task: Task | None = None
 
     @property
     def task(self) -> Task:
-        """The task as a validated model."""
+        """The task as a validated model.
+
+        Raises:
+            APIResponseValidationError: the server sent a task this client cannot read.
+        """
         if self._task is None:
+            from pydantic import ValidationError
+
             from inferencesh.models.task import Task
 
-            self._task = Task.model_validate(self.data)
+            try:
+                self._task = Task.model_validate(self.data)
+            except ValidationError as exc:
+                raise _invalid(exc, self.response) from exc
         return self._task
 
     @property
@@ -143,3 +165,12 @@ class TaskUpdate:
     def __repr__(self) -> str:
         extra = f", progress={self.progress:.2f}" if self.progress is not None else ""
         return f"TaskUpdate(id={self.id!r}, status={self.status.label}{extra})"
+
+
+def _invalid(exc: Exception, response: httpx2.Response | None) -> Exception:
+    from inferencesh.errors import APIResponseValidationError
+
+    message = f"the API sent a task this client cannot read: {exc}"
+    if response is None:  # an update made by hand, not read from the API
+        return ValueError(message)
+    return APIResponseValidationError(message, response=response)

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from pydantic import PrivateAttr
 
 from inferencesh._types import ProgressCallback
-from inferencesh.errors import InferenceError
+from inferencesh.errors import UsageError
 from inferencesh.models._base import APIModel
 
 __all__ = ["AsyncFile", "File", "FileRef", "ProgressCallback"]
@@ -47,7 +47,8 @@ class FileRef(APIModel):
     def name(self) -> str:
         """A file name to save under: `filename`, else the last part of the URI."""
         if self.filename:
-            return Path(self.filename).name
+            # The last part, as sent: `Path` would turn "." into "" and hide what was sent.
+            return self.filename.replace("\\", "/").rsplit("/", 1)[-1]
         if self.uri.startswith("data:"):
             return "download"
         tail = self.uri.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
@@ -75,7 +76,7 @@ class File(FileRef):
 
     def _client(self) -> _Fetcher:
         if self._files is None:
-            raise InferenceError(
+            raise UsageError(
                 "this File was not returned by a client; use client.files.download(file)"
             )
         return self._files
@@ -102,7 +103,7 @@ class AsyncFile(FileRef):
 
     def _client(self) -> _AsyncFetcher:
         if self._files is None:
-            raise InferenceError(
+            raise UsageError(
                 "this File was not returned by a client; use client.files.download(file)"
             )
         return self._files
