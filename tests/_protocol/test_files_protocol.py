@@ -433,7 +433,9 @@ def test_download_target(tmp_path: Path) -> None:
 def test_what_is_uploadable(tmp_path: Path) -> None:
     src = tmp_path / "in.txt"
     src.write_bytes(b"abc")
-    assert api.is_uploadable(str(src)) and api.is_uploadable(src)
+    assert api.is_uploadable(src)
+    assert not api.is_uploadable(str(src))  # a plain str is never read from disk
+    assert not api.is_uploadable("/etc/passwd")
     assert api.is_uploadable(tmp_path / "missing")  # a Path is always meant as a file
     assert api.is_uploadable("data:text/plain,hi") and api.is_uploadable("DATA:,x")
     assert api.is_uploadable(b"x") and api.is_uploadable(bytearray(b"x"))
@@ -460,7 +462,8 @@ def test_uploads_are_found_in_nested_dicts_lists_and_tuples(tmp_path: Path) -> N
         "image": src,
         "refs": (ref, b"raw"),
         "deep": [{"x": [1, "text", "data:,hi"]}],
-        7: str(src),
+        7: src,
+        "path_as_text": str(src),  # text, even naming a file: never uploaded
         "n": None,
     }
     found = api.find_uploads(value)
@@ -468,7 +471,7 @@ def test_uploads_are_found_in_nested_dicts_lists_and_tuples(tmp_path: Path) -> N
         (("image",), src),
         (("refs", 1), b"raw"),
         (("deep", 0, "x", 2), "data:,hi"),
-        (("7",), str(src)),
+        (("7",), src),
     ]
     assert [api.describe(at) for at, _ in found] == [
         "input.image",

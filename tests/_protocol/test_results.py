@@ -7,7 +7,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from inferencesh import errors
-from inferencesh._protocol.results import as_model, finished, translate_transport_error
+from inferencesh._protocol.results import as_model, as_object, finished, translate_transport_error
 from inferencesh.models.task import Task
 
 
@@ -23,15 +23,17 @@ def reply() -> httpx2.Response:
 
 
 def test_a_payload_that_fits_becomes_the_model() -> None:
-    assert as_model(Point, {"x": 1, "y": "2"}) == Point(x=1, y=2)
+    assert as_model(Point, {"x": 1, "y": "2"}, reply()) == Point(x=1, y=2)
 
 
-def test_a_payload_that_does_not_fit_is_a_value_error_without_a_response() -> None:
-    with pytest.raises(ValueError, match="the API sent a Point this client cannot read") as info:
-        as_model(Point, {"x": "nope"})
-    assert not isinstance(info.value, errors.APIError)
-    assert isinstance(info.value.__cause__, ValidationError)
-    assert "y" in str(info.value)  # pydantic's account of what is wrong is kept
+@pytest.mark.parametrize("payload", [[1, 2], "text", 3, None])
+def test_a_payload_that_is_not_an_object_is_the_servers_fault(payload: Any) -> None:
+    response = reply()
+    with pytest.raises(
+        errors.APIResponseValidationError, match="GET /points/1: expected a JSON object"
+    ):
+        as_object(payload, response)
+    assert as_object({"a": 1}, response) == {"a": 1}
 
 
 def test_a_payload_that_does_not_fit_a_response_is_the_servers_fault() -> None:
@@ -41,6 +43,7 @@ def test_a_payload_that_does_not_fit_a_response_is_the_servers_fault() -> None:
     assert info.value.response is response and info.value.status_code == 200
     assert info.value.request is response.request
     assert isinstance(info.value.__cause__, ValidationError)
+    assert "GET /points/1" in str(info.value) and "y" in str(info.value)
 
 
 def task(status: int, **extra: Any) -> Task:

@@ -33,10 +33,35 @@ def test_retry_after_is_honoured(after: float, attempt: int) -> None:
     assert delay == pytest.approx(after)
 
 
-def test_a_huge_retry_after_falls_back_to_backoff() -> None:
+def test_a_retry_after_beyond_the_cap_is_not_waited_for() -> None:
     policy = RetryPolicy(max_retries=3, max_delay=8.0)
-    delay = policy.delay_after_response(1, response(503, {"retry-after": "3600"}), idempotent=True)
-    assert delay is not None and delay <= 8.0
+    assert (
+        policy.delay_after_response(1, response(429, {"retry-after": "61"}), idempotent=True)
+        is None
+    )
+    assert (
+        policy.delay_after_response(1, response(503, {"retry-after": "3600"}), idempotent=True)
+        is None
+    )
+    assert (
+        policy.delay_after_response(1, response(429, {"retry-after": "60"}), idempotent=True)
+        == 60.0
+    )
+
+
+def test_the_retry_after_cap_is_configurable() -> None:
+    policy = RetryPolicy(max_retries=3, max_retry_after=120.0)
+    assert (
+        policy.delay_after_response(1, response(429, {"retry-after": "90"}), idempotent=True)
+        == 90.0
+    )
+    strict = RetryPolicy(max_retries=3, max_retry_after=0.0)
+    assert (
+        strict.delay_after_response(1, response(429, {"retry-after": "0"}), idempotent=True) == 0.0
+    )
+    assert (
+        strict.delay_after_response(1, response(429, {"retry-after": "1"}), idempotent=True) is None
+    )
 
 
 def test_retry_after_as_http_date() -> None:

@@ -7,8 +7,17 @@ import pytest
 
 from inferencesh._config import ClientOptions
 from inferencesh._protocol import follow as w
-from inferencesh._protocol.watch import TaskWatch
-from inferencesh.errors import StreamError, TaskTimeoutError
+from inferencesh._protocol.deadline import Deadline
+from inferencesh._protocol.tasks import run_deadline
+from inferencesh._protocol.watch import TaskWatch, merge_logs
+from inferencesh.errors import (
+    APIResponseValidationError,
+    InternalServerError,
+    NotFoundError,
+    RateLimitError,
+    StreamError,
+    TaskTimeoutError,
+)
 from inferencesh.models.task import TaskStatus
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "protocol"
@@ -194,9 +203,15 @@ def test_poll_mode_fetches_only_on_change() -> None:
     assert statuses(updates) == [11] and isinstance(action, w.Finished)
 
 
+def deadline(seconds: float, now: list[float]) -> Deadline:
+    made = run_deadline(seconds)
+    assert made is not None
+    return Deadline(seconds, on_expiry=made.on_expiry, clock=lambda: now[0])
+
+
 def test_deadline_caps_sleeps_and_raises_when_passed() -> None:
     now = [100.0]
-    watch = TaskWatch(OPTS, "t1", mode="poll", timeout=2.0, clock=lambda: now[0])
+    watch = TaskWatch(OPTS, "t1", mode="poll", deadline=deadline(2.0, now))
     watch.start()
     action = watch.on_status({"status": 0})
     assert isinstance(action, w.Sleep) and action.seconds <= 2.0
@@ -234,7 +249,7 @@ def test_fields_that_are_not_a_list_are_not_reported() -> None:
 
 def test_a_stream_breaking_after_the_end_changes_nothing() -> None:
     now = [0.0]
-    watch = TaskWatch(OPTS, "t1", mode="stream", timeout=1.0, clock=lambda: now[0])
+    watch = TaskWatch(OPTS, "t1", mode="stream", deadline=deadline(1.0, now))
     watch.start()
     watch.on_lines([task(10)])
     now[0] = 5.0  # past the deadline, and beyond the reconnect budget: neither matters now
@@ -285,3 +300,140 @@ def test_deltas_without_a_seq_are_never_dropped() -> None:
         ]
     )
     assert [u.output["response"] for u in updates] == ["a", "aa", "aab", "aabc"]
+
+
+# -- logs merge by id ------------------------------------------------------------------------
+
+
+def log(n: int, content: str | None = None) -> dict[str, Any]:
+    return {"id": f"log{n}", "task_id": "t1", "content": content or f"line {n}"}
+
+
+def test_log_slices_and_full_lists_give_the_same_complete_logs() -> None:
+    full = TaskWatch(OPTS, "t1", mode="stream")
+    full.start()
+    sliced = TaskWatch(OPTS, "t1", mode="stream")
+    sliced.start()
+    for n in range(1, 5):
+        full.on_lines([task(7, logs=[log(i) for i in range(1, n + 1)])])
+        # What the emulator now sends: id, status, updated_at and only the new entries.
+        sliced.on_lines([{"id": "t1", "status": 7, "updated_at": f"u{n}", "logs": [log(n)]}])
+    assert full.last is not None and sliced.last is not None
+    assert full.last.data["logs"] == sliced.last.data["logs"] == [log(i) for i in range(1, 5)]
+    # The terminal line is the whole task again: nothing is duplicated.
+    (end,) = sliced.on_lines([task(10, output=1, logs=[log(i) for i in range(1, 5)])])
+    assert end.data["logs"] == [log(i) for i in range(1, 5)]
+    assert end.task.logs[3].content == "line 4"
+
+
+def test_log_slices_inside_partial_updates_merge_too() -> None:
+    watch = TaskWatch(OPTS, "t1", mode="stream", initial=task(1, logs=[log(1)]))
+    watch.start()
+    (update,) = watch.on_lines([{"data": {"logs": [log(2)]}, "fields": ["logs"]}])
+    assert [e["id"] for e in update.data["logs"]] == ["log1", "log2"]
+    assert update.fields == ("logs",)
+
+
+def test_earlier_updates_keep_the_logs_they_had() -> None:
+    watch = TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    (first,) = watch.on_lines([task(7, logs=[log(1)])])
+    (second,) = watch.on_lines([{"id": "t1", "status": 7, "updated_at": "x", "logs": [log(2)]}])
+    assert len(first.data["logs"]) == 1 and len(second.data["logs"]) == 2
+
+
+def test_merge_logs_appends_unseen_entries_and_replaces_seen_ones_in_place() -> None:
+    known = [log(1), log(2)]
+    merged = merge_logs(known, [log(2, "line 2, grown"), log(3)])
+    assert merged == [log(1), log(2, "line 2, grown"), log(3)]
+    assert known == [log(1), log(2)]  # not modified
+    assert merge_logs(None, [log(1)]) == [log(1)] and merge_logs([], [log(1)]) == [log(1)]
+    # Entries without ids cannot be matched: the list is the whole list.
+    assert merge_logs(known, [{"content": "a"}]) == [{"content": "a"}]
+    assert merge_logs(["odd", log(1)], [log(2)]) == ["odd", log(1), log(2)]
+
+
+def test_a_fetched_task_merges_its_logs() -> None:
+    watch = TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    watch.on_lines([task(7, logs=[log(1), log(2)])])
+    updates, _ = watch.on_fetched(task(10, output=1, logs=[log(1), log(2), log(3)]))
+    assert [e["id"] for e in updates[0].data["logs"]] == ["log1", "log2", "log3"]
+
+
+# -- stream errors, responses and deadlines ---------------------------------------------------
+
+
+def status_error(cls: type[Any], status: int, headers: dict[str, str] | None = None) -> Any:
+    request = httpx2.Request("GET", "http://api.test/tasks/t1/stream")
+    response = httpx2.Response(status, headers=headers, request=request)
+    retry_after = float(headers["retry-after"]) if headers else None
+    return cls("x", response=response, retry_after=retry_after)
+
+
+def test_a_stream_open_is_tried_once_and_bounded_by_the_deadline() -> None:
+    now = [0.0]
+    limit = deadline(5.0, now)
+    watch = TaskWatch(OPTS, "t1", mode="stream", deadline=limit)
+    _, action = watch.start()
+    assert isinstance(action, w.OpenStream)
+    assert action.request.max_retries == 0  # reconnecting is the follower's job
+    assert action.request.deadline is limit
+    fetch = watch.on_stream_end()
+    assert isinstance(fetch, w.Fetch) and fetch.request.max_retries == OPTS.max_retries
+
+
+def test_an_error_answer_that_retrying_cannot_mend_is_raised() -> None:
+    watch = TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    gone = status_error(NotFoundError, 404)
+    with pytest.raises(NotFoundError) as info:
+        watch.on_stream_error(gone)
+    assert info.value is gone
+
+
+def test_a_refused_stream_is_reconnected_after_its_retry_after() -> None:
+    watch = TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    action = watch.on_stream_error(status_error(InternalServerError, 503))
+    assert isinstance(action, w.Sleep) and isinstance(action.then, w.OpenStream)
+    action = watch.on_stream_error(status_error(RateLimitError, 429, {"retry-after": "7"}))
+    assert isinstance(action, w.Sleep) and action.seconds == 7.0
+    too_long = status_error(RateLimitError, 429, {"retry-after": "61"})
+    with pytest.raises(RateLimitError) as info:
+        watch.on_stream_error(too_long)
+    assert info.value.retry_after == 61.0
+
+
+def test_a_stream_error_after_the_deadline_is_a_task_timeout_from_it() -> None:
+    now = [0.0]
+    watch = TaskWatch(OPTS, "t1", mode="stream", deadline=deadline(1.0, now))
+    watch.start()
+    now[0] = 2.0
+    cause = httpx2.ReadTimeout("stalled")
+    with pytest.raises(TaskTimeoutError, match="task t1 did not finish within 1 s") as info:
+        watch.on_stream_error(cause)
+    assert info.value.task_id == "t1" and info.value.__cause__ is cause
+
+
+def test_the_deadline_names_the_task_once_it_is_followed() -> None:
+    now = [0.0]
+    limit = deadline(3.0, now)
+    before = limit.on_expiry()
+    assert isinstance(before, TaskTimeoutError) and before.task_id is None
+    assert "no task id is known" in str(before)
+    TaskWatch(OPTS, "t9", mode="stream", deadline=limit)
+    after = limit.on_expiry()
+    assert isinstance(after, TaskTimeoutError) and after.task_id == "t9"
+
+
+def test_a_task_that_does_not_fit_is_reported_with_its_response() -> None:
+    request = httpx2.Request("GET", "http://api.test/tasks/t1/stream")
+    response = httpx2.Response(200, request=request)
+    watch = TaskWatch(OPTS, "t1", mode="stream")
+    watch.start()
+    watch.on_response(response)
+    (update,) = watch.on_lines([task(10, created_at="not a date")])
+    with pytest.raises(APIResponseValidationError, match="cannot read") as info:
+        update.task  # noqa: B018
+    assert info.value.response is response

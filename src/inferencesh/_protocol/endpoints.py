@@ -2,36 +2,48 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx2
 
-from inferencesh._config import ClientOptions
+from inferencesh._config import DEFAULT_MAX_RETRY_AFTER, ClientOptions
+from inferencesh._protocol.deadline import Deadline
+from inferencesh._protocol.jsonbody import encode_json
 from inferencesh._types import JSON
+from inferencesh._version import __version__
 
 __all__ = ["ApiRequest", "build", "user_agent"]
 
-_VERSION = "0.1.0"
 NDJSON = "application/x-ndjson"
+_USER_AGENT = f"inferencesh-python/{__version__}"
 
 
 def user_agent() -> str:
     """The User-Agent this SDK sends."""
-    return f"inferencesh-python/{_VERSION}"
+    return _USER_AGENT
 
 
 @dataclass(frozen=True, slots=True)
 class ApiRequest:
-    """A request plus what the retry policy needs to know about it."""
+    """A request plus what the retry loop needs to know about it."""
 
     request: httpx2.Request
     idempotent: bool
     """Safe to send twice. `POST /apps/run` is not: a second send could start a second task."""
     max_retries: int
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
+    """The longest `Retry-After` waited for; a longer one is raised at once."""
+    deadline: Deadline | None = None
+    """The call's overall time limit, when the caller set one (`wait_timeout`)."""
+    rewind: Callable[[], httpx2.Request] | None = None
+    """Makes the request again for another try, when its body is a stream read once."""
+
+    def within(self, deadline: Deadline | None) -> ApiRequest:
+        """This request, bounded by `deadline`."""
+        return self if deadline is None else replace(self, deadline=deadline)
 
 
 def build(
@@ -62,7 +74,7 @@ def build(
         headers += [("accept-encoding", "identity"), ("cache-control", "no-cache")]
     content: bytes | None = None
     if body is not None:
-        content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        content = encode_json(body)
         headers.append(("content-type", "application/json"))
     if opts.proxy_url is not None:
         url = opts.proxy_url
@@ -91,6 +103,7 @@ def build(
         request,
         method in ("GET", "DELETE") if idempotent is None else idempotent,
         opts.max_retries,
+        opts.max_retry_after,
     )
 
 

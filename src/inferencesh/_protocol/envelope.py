@@ -16,6 +16,7 @@ from typing import Any
 import httpx2
 
 from inferencesh import errors
+from inferencesh._protocol.retry import parse_retry_after
 from inferencesh._types import JSON
 
 __all__ = ["error_from_response", "read_data", "surface_messages"]
@@ -49,7 +50,7 @@ _BY_CODE: dict[tuple[int, str], type[errors.APIStatusError]] = {
 
 _HINTS: dict[int, str] = {
     401: "check the API key (api_key=... or INFERENCE_API_KEY)",
-    429: "slow down; the client already retried with backoff",
+    429: "slow down",
 }
 
 
@@ -135,7 +136,10 @@ def _status_error(
     hint = _HINTS.get(code_status)
     if hint:
         message += f" ({hint})"
-    return cls(message, response=response, problem=problem, code=code)
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    if retry_after is not None and code_status in (429, 503):
+        message += f" (the server asked to retry after {retry_after:g} s)"
+    return cls(message, response=response, problem=problem, code=code, retry_after=retry_after)
 
 
 def _message_of(problem: Mapping[str, Any]) -> str:

@@ -13,7 +13,8 @@ import mimetypes
 import os
 import re
 import stat
-from collections.abc import Generator, Mapping
+import uuid
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
@@ -22,8 +23,9 @@ from urllib.parse import quote, unquote_to_bytes
 import httpx2
 
 from inferencesh._config import ClientOptions
+from inferencesh._protocol.deadline import Deadline
 from inferencesh._protocol.endpoints import ApiRequest, build, user_agent
-from inferencesh.errors import FileInputError, MissingFileError
+from inferencesh.errors import FileInputError, FileNameError, MissingFileError
 
 __all__ = [
     "CHUNK_SIZE",
@@ -66,6 +68,8 @@ class UploadSource:
     path: Path | None = None
     data: bytes | None = None
     fileobj: IO[bytes] | None = None
+    offset: int = 0
+    """Where the upload starts in `fileobj`: its position when it was handed in."""
 
 
 def sniff(head: bytes) -> str | None:
@@ -159,7 +163,9 @@ def _fileobj(f: IO[Any], *, filename: str | None, content_type: str | None) -> U
         raise FileInputError("the file object returns text; open it in binary mode ('rb')")
     if size <= 0:
         raise FileInputError(f"{name} is empty; there is nothing to upload")
-    return UploadSource(name, _content_type(content_type, name, head), size, fileobj=f)
+    return UploadSource(
+        name, _content_type(content_type, name, head), size, fileobj=f, offset=start
+    )
 
 
 def _data_uri(uri: str, *, filename: str | None, content_type: str | None) -> UploadSource:
@@ -185,7 +191,12 @@ def _data_uri(uri: str, *, filename: str | None, content_type: str | None) -> Up
 
 
 def read_chunks(source: UploadSource, chunk_size: int = CHUNK_SIZE) -> Generator[bytes]:
-    """The source's bytes in chunks; a file is opened, read and closed here."""
+    """The source's bytes in chunks, from the start every time (a retry reads them again).
+
+    A path is opened, read and closed here; a file object is first moved to where it was
+    when handed in. Nothing happens before the first chunk is asked for, so the async client
+    does all of it in a worker thread.
+    """
     if source.data is not None:
         view = memoryview(source.data)
         for i in range(0, len(view), chunk_size):
@@ -196,6 +207,7 @@ def read_chunks(source: UploadSource, chunk_size: int = CHUNK_SIZE) -> Generator
             yield from iter(lambda: f.read(chunk_size), b"")
         return
     assert source.fileobj is not None
+    source.fileobj.seek(source.offset)
     remaining = source.size
     while remaining > 0:
         chunk = source.fileobj.read(min(chunk_size, remaining))
@@ -251,6 +263,27 @@ def put_request(
     )
 
 
+def put_call(
+    url: str,
+    source: UploadSource,
+    body: Callable[[], Any],
+    opts: ClientOptions,
+    deadline: Deadline | None = None,
+) -> ApiRequest:
+    """Step 2 as a call of the retry loop: `body()` makes a fresh pass over the bytes.
+
+    A PUT of the same bytes to the same URL is idempotent, so it is retried like a read; each
+    try streams the bytes again from the start.
+    """
+
+    def request() -> httpx2.Request:
+        return put_request(url, source, body(), opts)
+
+    return ApiRequest(
+        request(), True, opts.max_retries, opts.max_retry_after, deadline, rewind=request
+    )
+
+
 def delete_request(opts: ClientOptions, file_id: str) -> ApiRequest:
     """`DELETE /files/{id}`."""
     return build(opts, "DELETE", f"/files/{quote(file_id, safe='')}")
@@ -267,17 +300,60 @@ def download_request(opts: ClientOptions, uri: str) -> ApiRequest:
     return ApiRequest(request, True, opts.max_retries)
 
 
+MAX_NAME_BYTES = 255
+"""The longest file name (in UTF-8 bytes) common file systems accept."""
+
+
 def download_target(dest: str | os.PathLike[str], name: str) -> Path:
     """Where a download goes.
 
-    Into `dest` when it is a directory or ends with a separator (created if missing), else
-    `dest` itself.
+    Into `dest` when it is a directory or ends with a separator (created if missing), under
+    `name` (the server's); else `dest` itself, and `name` is not used.
+
+    Raises:
+        FileNameError: the server's name cannot be used: nothing may be written.
     """
     text = os.fspath(dest)
     target = Path(text)
     if text.endswith(("/", os.sep)) or target.is_dir():
-        return target / name
+        return target / safe_name(name)
     return target
+
+
+def safe_name(name: str) -> str:
+    """`name` if it names a file inside a directory and nothing else.
+
+    Raises:
+        FileNameError: empty, `.` or `..`, a path separator, a control character (NUL...),
+            not valid Unicode, or longer than 255 bytes.
+    """
+    problem: str | None = None
+    if name in ("", ".", ".."):
+        problem = "it names no file"
+    elif "/" in name or "\\" in name or os.sep in name:
+        problem = "it holds a path separator"
+    elif any(ord(c) < 32 or ord(c) == 127 for c in name):
+        problem = "it holds a control character"
+    else:
+        try:
+            size = len(name.encode())
+        except UnicodeEncodeError:
+            problem = "it is not valid Unicode"
+        else:
+            if size > MAX_NAME_BYTES:
+                problem = f"it is {size} bytes long, more than {MAX_NAME_BYTES}"
+    if problem is None:
+        return name
+    raise FileNameError(
+        f"cannot save the file under the server's name {name[:80]!r}: {problem}; "
+        "pass a file path as dest to choose the name",
+        name=name,
+    )
+
+
+def partial_path(target: Path) -> Path:
+    """The temporary file a download is written to, beside `target`, then renamed."""
+    return target.with_name(f".{uuid.uuid4().hex[:16]}.download")
 
 
 def decode_data_uri(uri: str) -> bytes:
@@ -295,13 +371,12 @@ Location = tuple[str | int, ...]
 def is_uploadable(value: object) -> bool:
     """Whether `run()` uploads this value by itself.
 
-    It does for paths, binary files, bytes, data URIs, and strings naming an existing regular
-    file; never for a string because it looks like base64.
+    It does for `pathlib.Path` (any `os.PathLike`), open binary files, bytes and data URIs.
+    Never for a plain `str`, whatever it holds: a prompt that happens to name a file on this
+    machine (`"/etc/passwd"`) is sent as text, not read from disk.
     """
     if isinstance(value, str):
-        return value[:5].lower() == "data:" or (
-            0 < len(value) < 4096 and "\n" not in value and os.path.isfile(value)
-        )
+        return value[:5].lower() == "data:"
     if isinstance(value, os.PathLike | bytes | bytearray | memoryview):
         return True
     return hasattr(value, "read") and hasattr(value, "seek")

@@ -1,7 +1,9 @@
 """The stream-follower protocol: how a driver follows any live resource (a task, a chat).
 
 A follower is a sans-IO state machine. It says what to do next (an `Action`) and is told what
-happened: lines arrived, the stream ended or broke, the resource or its status was fetched.
+happened: a response arrived, lines arrived, the stream ended or broke (or could not be
+opened: the error answer is passed on, the follower decides whether to reconnect), the
+resource or its status was fetched.
 The drivers (`_async/_http.py` and its generated sync twin) carry the actions out and yield
 the items the follower emits, so reconnects, de-duplication, polling and deadlines are written
 once per resource kind, in `_protocol/`, and never in a driver.
@@ -13,9 +15,12 @@ same protocol.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 from inferencesh._protocol.endpoints import ApiRequest
+
+if TYPE_CHECKING:
+    import httpx2
 
 __all__ = [
     "Action",
@@ -79,6 +84,13 @@ class Follower(Protocol[ItemT]):
         """The items known before any request, and the first action."""
         ...
 
+    def on_response(self, response: httpx2.Response) -> None:
+        """A response arrived (a stream's head, a fetch); what follows is read from it.
+
+        Kept so that a payload that does not fit can be reported with its response.
+        """
+        ...
+
     def on_lines(self, lines: list[dict[str, Any]]) -> list[ItemT]:
         """Apply decoded stream lines (heartbeats included); return the items they make."""
         ...
@@ -88,7 +100,10 @@ class Follower(Protocol[ItemT]):
         ...
 
     def on_stream_error(self, exc: Exception) -> Action:
-        """The stream broke (a transport error, or an error response)."""
+        """The stream broke (a transport error) or could not be opened (an `APIError`).
+
+        Return how to go on, or raise: `exc` itself when retrying cannot help.
+        """
         ...
 
     def on_fetched(self, data: dict[str, Any]) -> tuple[list[ItemT], Action]:

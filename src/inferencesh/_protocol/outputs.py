@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-__all__ = ["bind_files", "looks_like_file"]
+from inferencesh.errors import APIResponseValidationError
+
+if TYPE_CHECKING:
+    import httpx2
+
+__all__ = ["bind_files", "bind_output", "looks_like_file"]
 
 
 def looks_like_file(value: Any) -> bool:
@@ -30,3 +35,21 @@ def bind_files(value: Any, make: Callable[[dict[str, Any]], Any]) -> Any:
     if isinstance(value, list):
         return [bind_files(v, make) for v in value]  # pyright: ignore[reportUnknownVariableType]
     return value
+
+
+def bind_output(
+    value: Any, make: Callable[[dict[str, Any]], Any], response: httpx2.Response | None
+) -> Any:
+    """`bind_files`, where a file value that does not validate is the server's fault.
+
+    Raises:
+        APIResponseValidationError: a file value in the output does not fit the file model.
+    """
+    try:
+        return bind_files(value, make)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        if response is None:
+            raise
+        raise APIResponseValidationError(
+            f"the API sent an output file this client cannot read: {exc}", response=response
+        ) from exc

@@ -21,22 +21,46 @@ if TYPE_CHECKING:
 
     from inferencesh.models.task import Task
 
-__all__ = ["as_model", "finished", "translate_transport_error"]
+__all__ = ["as_model", "as_object", "finished", "translate_transport_error"]
 
 M = TypeVar("M", bound="BaseModel")
 
 
-def as_model(model: type[M], data: Any, response: httpx2.Response | None = None) -> M:
-    """Validate a payload; a payload that does not fit is the server's fault, said clearly."""
+def as_model(model: type[M], data: Any, response: httpx2.Response) -> M:
+    """Validate the payload of `response` as `model`.
+
+    Raises:
+        APIResponseValidationError: the payload does not fit: the server's fault, said clearly.
+    """
     from pydantic import ValidationError  # here, not at import: see models/__init__.py
 
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        message = f"the API sent a {model.__name__} this client cannot read: {exc}"
-        if response is None:
-            raise ValueError(message) from exc
-        raise APIResponseValidationError(message, response=response) from exc
+        raise APIResponseValidationError(
+            f"{_describe(response)}: the API sent a {model.__name__} this client cannot read: "
+            f"{exc}",
+            response=response,
+        ) from exc
+
+
+def as_object(data: Any, response: httpx2.Response) -> dict[str, Any]:
+    """The payload of `response`, which must be a JSON object.
+
+    Raises:
+        APIResponseValidationError: it is not.
+    """
+    if not isinstance(data, dict):
+        raise APIResponseValidationError(
+            f"{_describe(response)}: expected a JSON object, got {type(data).__name__}",
+            response=response,
+        )
+    return data  # pyright: ignore[reportUnknownVariableType]
+
+
+def _describe(response: httpx2.Response) -> str:
+    request = response.request
+    return f"{request.method} {request.url.path}"
 
 
 def finished(task: Task) -> Task:

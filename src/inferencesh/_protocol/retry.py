@@ -26,14 +26,15 @@ never saw the request: a refused connection, a failed TLS handshake, a timeout w
 pooled connection. A request without it went through a transport that does not record it (a
 caller's `http_client`): it may have been sent.
 """
-MAX_RETRY_AFTER = 60.0
 
 
 @dataclass(frozen=True, kw_only=True)
 class RetryPolicy:
-    """Exponential backoff with jitter, honouring `Retry-After`."""
+    """Exponential backoff with jitter, honouring `Retry-After` up to `max_retry_after`."""
 
     max_retries: int = 2
+    max_retry_after: float = 60.0
+    """The longest `Retry-After` waited for: asked for longer, the caller gets the error now."""
     initial_delay: float = 0.5
     max_delay: float = 8.0
     jitter: float = 0.25
@@ -55,9 +56,9 @@ class RetryPolicy:
         if response.status_code not in allowed:
             return None
         after = parse_retry_after(response.headers.get("retry-after"))
-        if after is not None and after <= MAX_RETRY_AFTER:
-            return after
-        return self.backoff(attempt)
+        if after is None:
+            return self.backoff(attempt)
+        return after if after <= self.max_retry_after else None
 
     def delay_after_error(
         self, attempt: int, exc: httpx2.TransportError, *, idempotent: bool

@@ -5,12 +5,63 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx2
+
 from inferencesh._config import ClientOptions
+from inferencesh._protocol.deadline import Deadline
 from inferencesh._protocol.endpoints import ApiRequest, build, run_body, task_path
+from inferencesh._protocol.results import as_object
 from inferencesh._types import NOT_GIVEN, NotGiven
+from inferencesh.errors import APIResponseValidationError, TaskTimeoutError
 from inferencesh.models._status import TaskStatus
 
-__all__ = ["cancel", "delete", "get", "list_tasks", "logs", "run", "status"]
+__all__ = [
+    "cancel",
+    "created_task",
+    "delete",
+    "get",
+    "list_tasks",
+    "logs",
+    "run",
+    "run_deadline",
+    "status",
+]
+
+
+def run_deadline(wait_timeout: float | None) -> Deadline | None:
+    """The deadline of one `run()` or wait, from now; None without a `wait_timeout`.
+
+    Until a task is known its error says none may exist yet; `TaskWatch` names the task once
+    it follows one.
+    """
+    if wait_timeout is None:
+        return None
+
+    def expired() -> TaskTimeoutError:
+        return TaskTimeoutError(
+            f"run() did not finish within {wait_timeout:g} s, before the API answered the run "
+            "request: no task id is known (if the request was sent, a task may have started; "
+            "see tasks.list())",
+            task_id=None,
+        )
+
+    return Deadline(wait_timeout, on_expiry=expired)
+
+
+def created_task(data: object, response: httpx2.Response) -> tuple[dict[str, Any], str]:
+    """The task the run response describes, and its id.
+
+    Raises:
+        APIResponseValidationError: not a task object, or one without an id.
+    """
+    task = as_object(data, response)
+    task_id = task.get("id")
+    if not isinstance(task_id, str) or not task_id:
+        raise APIResponseValidationError(
+            f"POST /apps/run: the API answered without a task id (got {task_id!r})",
+            response=response,
+        )
+    return task, task_id
 
 
 def run(

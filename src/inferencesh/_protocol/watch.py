@@ -11,28 +11,43 @@ Guarantees, whatever the network does:
   and a delta whose `seq` was already seen is dropped;
 - nothing is lost at the end: a stream that ends before a terminal status is reconciled
   with `GET /tasks/{id}`, and reconnected if the task is still running;
-- reconnects are bounded: `max_reconnects` in a row without a new line raise `StreamError`.
+- reconnects are bounded: `max_reconnects` in a row without a new line raise `StreamError`;
+  a stream open is tried once per reconnect (never also retried inside it), so a stalled
+  server costs at most `(1 + max_reconnects) * stream_idle_timeout` plus the backoff;
+- the caller's deadline (`wait_timeout`) bounds all of it: every request and sleep is cut to
+  the time left, and `TaskTimeoutError` is raised when none is left;
+- log entries are merged by `id`: a line may carry the whole list or only the new entries,
+  and the update holds every entry seen, in order.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
-
-import httpx2
+from typing import TYPE_CHECKING, Any
 
 from inferencesh._config import ClientOptions
 from inferencesh._protocol import endpoints
+from inferencesh._protocol.deadline import Deadline
 from inferencesh._protocol.deltas import merge_delta
 from inferencesh._protocol.follow import Action, Fetch, Finished, OpenStream, PollStatus, Sleep
-from inferencesh._protocol.retry import RetryPolicy
+from inferencesh._protocol.retry import RETRYABLE_STATUSES, RetryPolicy
 from inferencesh._types import StreamMode
-from inferencesh.errors import StreamError, TaskTimeoutError
+from inferencesh.errors import APIStatusError, StreamError, TaskTimeoutError
 from inferencesh.models._status import TaskStatus, TaskUpdate
 
-__all__ = ["Action", "Fetch", "Finished", "OpenStream", "PollStatus", "Sleep", "TaskWatch"]
+if TYPE_CHECKING:
+    import httpx2
+
+__all__ = [
+    "Action",
+    "Fetch",
+    "Finished",
+    "OpenStream",
+    "PollStatus",
+    "Sleep",
+    "TaskWatch",
+    "merge_logs",
+]
 
 
 _TERMINAL_INTS = frozenset(int(s) for s in TaskStatus if s.is_terminal)
@@ -55,15 +70,26 @@ class TaskWatch:
         *,
         mode: StreamMode,
         initial: dict[str, Any] | None = None,
-        timeout: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        response: httpx2.Response | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
+        """Follow task `task_id`.
+
+        Args:
+            opts: The client's options (with the call's overrides).
+            task_id: The task.
+            mode: `"stream"` or `"poll"`.
+            initial: The task as the run response had it, emitted first.
+            response: The response `initial` came from.
+            deadline: The caller's overall deadline; its error names this task from now on.
+        """
         self._opts = opts
         self._task_id = task_id
         self._mode: StreamMode = mode
-        self._clock = clock
-        self._deadline = None if timeout is None else clock() + timeout
-        self._timeout = timeout
+        self._deadline = deadline
+        if deadline is not None:
+            deadline.on_expiry = self._timeout_error
+        self._response = response
         self._acc: dict[str, Any] = dict(initial) if initial else {"id": task_id}
         self._initial = initial is not None
         self._last: dict[str, Any] | None = None
@@ -111,9 +137,9 @@ class TaskWatch:
                 raw_fields = line.get("fields")
                 if isinstance(raw_fields, list):
                     fields = tuple(str(f) for f in raw_fields)  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
-                acc.update(payload)  # pyright: ignore[reportUnknownArgumentType]
+                _merge(acc, payload)  # pyright: ignore[reportUnknownArgumentType]
             elif "id" in line or "status" in line:
-                acc.update(line)
+                _merge(acc, line)
             else:
                 continue  # an event this client does not know; not a task update
             update = self._emit_one(fields)
@@ -129,12 +155,24 @@ class TaskWatch:
         return Fetch(self._get_task())
 
     def on_stream_error(self, exc: Exception) -> Action:
-        """The stream broke: reconnect after a backoff, or give up."""
+        """The stream broke, or could not be opened: reconnect after a backoff, or give up.
+
+        An error answer that retrying cannot mend (404: the task was deleted...) and a
+        `Retry-After` beyond `max_retry_after` are raised as they are.
+        """
         if self.finished:
             return Finished()
-        self.check_deadline()
+        if self._deadline is not None and self._deadline.expired():
+            raise self._timeout_error() from exc
         self._count_attempt()
         delay = self._retry.backoff(self._failures)
+        if isinstance(exc, APIStatusError):
+            if exc.status_code not in RETRYABLE_STATUSES:
+                raise exc
+            if exc.retry_after is not None:
+                if exc.retry_after > self._opts.max_retry_after:
+                    raise exc
+                delay = exc.retry_after
         if self._failures > self._opts.max_reconnects:
             raise StreamError(
                 f"lost the stream of task {self._task_id} {self._failures} times in a row "
@@ -145,9 +183,13 @@ class TaskWatch:
 
     # -- fetching and polling -------------------------------------------------------------
 
+    def on_response(self, response: httpx2.Response) -> None:
+        """The response the next lines or payload come from, kept for error reports."""
+        self._response = response
+
     def on_fetched(self, data: dict[str, Any]) -> tuple[list[TaskUpdate], Action]:
         """A full task arrived from `GET /tasks/{id}`."""
-        self._acc.update(data)
+        _merge(self._acc, data)
         if self._mode == "stream":
             self._compare_next = True
         updates = self._emit(None)
@@ -173,18 +215,21 @@ class TaskWatch:
     # -- deadline -------------------------------------------------------------------------
 
     def remaining(self) -> float | None:
-        """Seconds left before the caller's timeout, or None without one."""
-        return None if self._deadline is None else self._deadline - self._clock()
+        """Seconds left before the caller's deadline, or None without one."""
+        return None if self._deadline is None else self._deadline.remaining()
 
     def check_deadline(self) -> None:
-        """Raise `TaskTimeoutError` once the caller's timeout has passed."""
-        left = self.remaining()
-        if left is not None and left <= 0:
-            raise TaskTimeoutError(
-                f"task {self._task_id} did not finish within {self._timeout:g} s; "
-                "it is still running (cancel it with tasks.cancel() if you no longer need it)",
-                task_id=self._task_id,
-            )
+        """Raise `TaskTimeoutError` once the caller's deadline has passed."""
+        if self._deadline is not None and self._deadline.expired():
+            raise self._timeout_error()
+
+    def _timeout_error(self) -> TaskTimeoutError:
+        seconds = self._deadline.seconds if self._deadline is not None else 0.0
+        return TaskTimeoutError(
+            f"task {self._task_id} did not finish within {seconds:g} s; "
+            "it is still running (cancel it with tasks.cancel() if you no longer need it)",
+            task_id=self._task_id,
+        )
 
     # -- internals ------------------------------------------------------------------------
 
@@ -203,8 +248,7 @@ class TaskWatch:
         self._lines_since_connect = 0
 
     def _cap(self, seconds: float) -> float:
-        left = self.remaining()
-        return seconds if left is None else max(0.0, min(seconds, left))
+        return seconds if self._deadline is None else self._deadline.cap(seconds)
 
     def _emit(self, fields: tuple[str, ...] | None) -> list[TaskUpdate]:
         update = self._emit_one(fields)
@@ -221,7 +265,7 @@ class TaskWatch:
                 return None
         snapshot = dict(acc)
         self._last = snapshot
-        update = TaskUpdate(snapshot, fields=fields)
+        update = TaskUpdate(snapshot, fields=fields, response=self._response)
         self.last = update
         if terminal:
             self.finished = True
@@ -243,28 +287,19 @@ class TaskWatch:
         self._acc["output"] = self._delta_output
         snapshot = dict(self._acc)
         self._last = snapshot
-        update = TaskUpdate(snapshot, delta=delta)  # pyright: ignore[reportUnknownArgumentType]
+        update = TaskUpdate(snapshot, delta=delta, response=self._response)  # pyright: ignore[reportUnknownArgumentType]
         self.last = update
         return update
 
     def _request(self, suffix: str, *, stream: bool = False) -> endpoints.ApiRequest:
-        opts = self._opts
-        left = self.remaining()
-        if left is not None:
-            # Never block on one read past the caller's deadline.
-            idle = opts.stream_idle_timeout if stream else opts.timeout.read or left
-            read = max(0.001, min(left, idle))
-            timeout = httpx2.Timeout(
-                opts.timeout.write, connect=opts.timeout.connect, read=read, pool=opts.timeout.pool
-            )
-            opts = replace(
-                opts,
-                timeout=timeout,
-                stream_idle_timeout=read if stream else opts.stream_idle_timeout,
-            )
-        return endpoints.build(
-            opts, "GET", endpoints.task_path(self._task_id, suffix), stream=stream
+        call = endpoints.build(
+            self._opts, "GET", endpoints.task_path(self._task_id, suffix), stream=stream
         )
+        if stream:
+            # A stream open is tried once: reconnecting is this follower's job, with its own
+            # budget. Retrying inside each reconnect as well would multiply the two budgets.
+            call = replace(call, max_retries=0)
+        return call.within(self._deadline)
 
     def _stream(self) -> endpoints.ApiRequest:
         return self._request("/stream", stream=True)
@@ -274,3 +309,44 @@ class TaskWatch:
 
     def _status(self) -> endpoints.ApiRequest:
         return self._request("/status")
+
+
+def _merge(acc: dict[str, Any], payload: dict[str, Any]) -> None:
+    """Apply a (full or partial) task to the task known so far; logs merge by id."""
+    logs = payload.get("logs")
+    if isinstance(logs, list) and logs:
+        known = acc.get("logs")
+        acc.update(payload)
+        acc["logs"] = merge_logs(known, logs)  # pyright: ignore[reportUnknownArgumentType]
+    else:
+        acc.update(payload)
+
+
+def merge_logs(known: object, incoming: list[Any]) -> list[Any]:
+    """The log entries known so far with `incoming` merged in, by entry `id`.
+
+    Entries not seen before are appended in their order; an entry seen before is replaced
+    where it is (a block whose content grew). So the whole list and a slice of new entries
+    give the same result. Entries without an id cannot be matched: the list is then taken as
+    the whole list, as servers that send no ids do.
+    """
+    if not isinstance(known, list) or not known:
+        return list(incoming)
+    if not all(isinstance(e, dict) and isinstance(e.get("id"), str) for e in incoming):  # pyright: ignore[reportUnknownMemberType]
+        return list(incoming)
+    merged: list[Any] = list(known)  # pyright: ignore[reportUnknownArgumentType]
+    where: dict[str, int] = {}
+    for index, entry in enumerate(merged):
+        if isinstance(entry, dict):
+            key = entry.get("id")  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
+            if isinstance(key, str):
+                where[key] = index
+    for entry in incoming:
+        key = entry["id"]
+        index = where.get(key)
+        if index is None:
+            where[key] = len(merged)
+            merged.append(entry)
+        else:
+            merged[index] = entry
+    return merged
