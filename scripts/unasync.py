@@ -2,9 +2,11 @@
 
 The async modules in `src/inferencesh/_async/` are the source; for each module named in
 `GENERATED`, the sync module in `_sync/` is produced by the token rules below (as httpcore
-does), so the twins cannot drift apart. Lines marked `# async-only` are dropped. The two
-driver modules whose I/O differs by nature (`_http.py`, `files.py`) are written by hand and
-kept in step by `tests/test_twins.py`.
+does), so the twins cannot drift apart. Lines marked `# async-only` are dropped. Only what
+differs by nature is written by hand, twice: the I/O seam `_io.py` (sleeping, threads, files,
+bodies, parallel uploads, the HTTP clients) and the transports `_transport.py`; the modules
+generated here reach the flavour's I/O only through `_io`. `tests/test_twins.py` keeps the
+hand-written twins in step.
 
     python scripts/unasync.py           # rewrite the sync modules
     python scripts/unasync.py --check   # fail if any is out of date (CI, `nox -s lint`)
@@ -19,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "inferencesh"
-GENERATED = ("client.py", "tasks.py", "sessions.py")
+GENERATED = ("_http.py", "files.py", "client.py", "tasks.py", "sessions.py")
 
 HEADER = "# Generated from _async/{name} by scripts/unasync.py: edit that file, not this one.\n"
 
@@ -48,6 +50,7 @@ RULES: list[tuple[str, str]] = [
     (r"\b__anext__\b", "__next__"),
     (r"\banext\(", "next("),
     (r"\baclose\b", "close"),
+    (r"\.aread\(", ".read("),
     (r"\(async\)", "(sync)"),
     (r"\bAn async client\b", "A sync client"),
     (r"\ban async client\b", "a sync client"),

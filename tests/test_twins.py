@@ -7,10 +7,14 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from inferencesh._async import _io as async_io
+from inferencesh._async._http import AsyncHTTP
 from inferencesh._async.client import AsyncInference, async_inference
 from inferencesh._async.files import AsyncFiles
 from inferencesh._async.sessions import AsyncAppSession, AsyncSessions
 from inferencesh._async.tasks import AsyncTasks, AsyncTaskStream
+from inferencesh._sync import _io as sync_io
+from inferencesh._sync._http import HTTP
 from inferencesh._sync.client import Inference, inference
 from inferencesh._sync.files import Files
 from inferencesh._sync.sessions import AppSession, Sessions
@@ -25,6 +29,8 @@ TWINS: list[tuple[Any, Any]] = [
     (Sessions, AsyncSessions),
     (AppSession, AsyncAppSession),
     (File, AsyncFile),
+    (HTTP, AsyncHTTP),
+    (sync_io.Clients, async_io.Clients),
 ]
 # Python's protocols differ by name between the two worlds; everything else must match.
 RENAMED = {
@@ -85,6 +91,31 @@ def test_factories_match() -> None:
     assert list(inspect.signature(inference).parameters) == list(
         inspect.signature(async_inference).parameters
     )
+
+
+def test_the_hand_written_io_twins_offer_the_same_functions() -> None:
+    # What the generated modules call through `_io` must exist, alike, in both flavours.
+    assert sync_io.__all__ == async_io.__all__
+    for name in sync_io.__all__:
+        sync_fn, async_fn = getattr(sync_io, name), getattr(async_io, name)
+        if inspect.isclass(sync_fn):
+            continue  # compared method by method in TWINS
+        sync_params = inspect.signature(sync_fn).parameters
+        async_params = inspect.signature(async_fn).parameters
+        assert list(sync_params) == list(async_params), name
+        assert [p.default for p in sync_params.values()] == [
+            p.default for p in async_params.values()
+        ], name
+
+
+def test_only_the_io_seam_and_the_transports_are_written_by_hand() -> None:
+    from pathlib import Path
+
+    sync_dir = Path(sync_io.__file__).parent
+    by_hand = {"__init__.py", "_io.py", "_transport.py"}
+    for path in sync_dir.glob("*.py"):
+        generated = path.read_text().startswith("# Generated from _async/")
+        assert generated == (path.name not in by_hand), path.name
 
 
 def test_sync_modules_are_generated_from_their_async_twins() -> None:

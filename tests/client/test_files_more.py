@@ -28,7 +28,7 @@ from inferencesh import (
     async_inference,
     inference,
 )
-from inferencesh.errors import InferenceError, InternalServerError
+from inferencesh.errors import InternalServerError, UsageError
 from tests.conftest import Twin
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]
@@ -183,12 +183,12 @@ async def test_an_empty_file_id_is_refused_before_any_request(twin: Twin) -> Non
 
 async def test_a_file_not_from_a_client_cannot_fetch_itself(twin: Twin, tmp_path: Path) -> None:
     uri = "data:text/plain;base64,aGk="
-    with pytest.raises(InferenceError, match="not returned by a client; use client.files"):
+    with pytest.raises(UsageError, match="not returned by a client; use client.files"):
         if twin.is_async:
             await AsyncFile(uri=uri).download(tmp_path)
         else:
             File(uri=uri).download(tmp_path)
-    with pytest.raises(InferenceError, match="not returned by a client"):
+    with pytest.raises(UsageError, match="not returned by a client"):
         if twin.is_async:
             await AsyncFile(uri=uri).read_bytes()
         else:
@@ -208,7 +208,7 @@ async def test_each_auto_upload_is_logged_without_its_bytes(
         task = await twin(
             "run",
             "infsh/file-info",
-            {"file": str(src), "others": [b"secret bytes", "data:text/plain,secret%20text", src]},
+            {"file": src, "others": [b"secret bytes", "data:text/plain,secret%20text", src]},
         )
     assert [o["size"] for o in task.output["others"]] == [12, 11, 3]
     uploads = sorted(r.getMessage() for r in caplog.records if r.getMessage().startswith("upl"))
@@ -216,7 +216,7 @@ async def test_each_auto_upload_is_logged_without_its_bytes(
         [
             f"uploading {src} for input.file",
             "uploading bytes for input.others[0]",
-            "uploading str for input.others[1]",
+            "uploading a data URI for input.others[1]",
             f"uploading {src} for input.others[2]",
         ]
     )

@@ -13,7 +13,7 @@ from inferencesh import (
     SessionNotFoundError,
     WorkerConflictError,
 )
-from inferencesh.errors import InferenceError
+from inferencesh.errors import UsageError
 from tests.conftest import Gates, Twin
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]
@@ -41,7 +41,7 @@ async def test_new_session_keeps_state_across_calls(twin: Twin) -> None:
 
 
 async def test_session_handle_opens_on_first_run_and_ends_on_exit(twin: Twin) -> None:
-    handle = twin.client.session(APP, timeout=30)
+    handle = twin.client.session(APP, idle_timeout=30)
     if twin.is_async:
         async with handle as s:
             await s.run({}, function="increment")
@@ -86,7 +86,7 @@ async def test_session_handle_ends_the_session_on_error(twin: Twin) -> None:
 
 
 async def test_keepalive_and_expiry(twin: Twin, server: Any) -> None:
-    task = await twin("run", APP, {}, function="increment", session="new", session_timeout=5)
+    task = await twin("run", APP, {}, function="increment", session="new", session_idle_timeout=5)
     sid = task.session_id
     before = await twin("sessions.get", sid)
     server.emulator.clock.advance(4)
@@ -105,9 +105,9 @@ async def test_session_errors_are_typed(twin: Twin, gates: Gates) -> None:
     with pytest.raises(SessionNotFoundError):
         await twin("sessions.get", "sess_does_not_exist")
     with pytest.raises(BadRequestError, match="session_timeout"):
-        await twin("run", APP, {}, function="increment", session_timeout=30)
+        await twin("run", APP, {}, function="increment", session_idle_timeout=30)
     with pytest.raises(BadRequestError, match="session_timeout"):
-        await twin("run", APP, {}, function="increment", session="new", session_timeout=0)
+        await twin("run", APP, {}, function="increment", session="new", session_idle_timeout=0)
     task = await twin("run", APP, {}, function="increment", session="new")
     with pytest.raises(WorkerConflictError) as info:
         await twin("run", "infsh/echo", {"text": "x"}, session=task.session_id)
@@ -129,7 +129,7 @@ async def test_a_busy_worker_refuses_a_second_call(twin: Twin, gates: Gates) -> 
 
 async def test_session_handle_before_any_run(twin: Twin) -> None:
     handle = twin.client.session(APP)
-    with pytest.raises(InferenceError, match="first run"):
+    with pytest.raises(UsageError, match="first run"):
         result = handle.info()
         if twin.is_async:
             await result

@@ -11,7 +11,7 @@ import httpx2
 import pytest
 
 from inferencesh import SessionEndedError, TaskFailedError, async_inference, inference
-from inferencesh.errors import InferenceError, InternalServerError
+from inferencesh.errors import InternalServerError, SessionClosedError, UsageError
 from tests.conftest import Twin
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]
@@ -52,7 +52,7 @@ class Handle:
 
 
 async def test_keepalive_info_and_end_of_the_handle(twin: Twin, server: Any) -> None:
-    h = Handle(twin, APP, timeout=30)
+    h = Handle(twin, APP, idle_timeout=30)
     await h.call("run", {}, function="increment")
     sid = h.session.id
     info = await h.call("info")
@@ -67,7 +67,7 @@ async def test_keepalive_info_and_end_of_the_handle(twin: Twin, server: Any) -> 
     server.emulator.faults.fail_next(1, status=500, retry_after=None, **DELETE_SESSION)
     await h.call("end")
     assert server.emulator.faults.take_failure("DELETE", f"/sessions/{sid}") is not None
-    with pytest.raises(InferenceError, match=f"session {sid} was ended; open a new one"):
+    with pytest.raises(SessionClosedError, match=f"session {sid} was ended; open a new one"):
         await h.call("run", {}, function="increment")
     with pytest.raises(SessionEndedError) as ended:
         await h.call("keepalive")
@@ -83,7 +83,7 @@ async def test_a_session_ended_before_its_first_run_does_not_open(twin: Twin, se
     before = {s["id"] for s in server.emulator.sessions()}
     try:
         # "end" means the handle is done: a run after it must not open a new worker.
-        with pytest.raises(InferenceError, match="was ended"):
+        with pytest.raises(SessionClosedError, match="was ended"):
             await h.call("run", {}, function="increment")
     finally:
         for sid in {s["id"] for s in server.emulator.sessions()} - before:
@@ -187,7 +187,7 @@ async def test_a_server_without_sessions_is_said_plainly(scripted: Callable[...,
 
     twin = scripted(handler)
     h = Handle(twin, APP)
-    with pytest.raises(InferenceError, match="API returned no session_id"):
+    with pytest.raises(UsageError, match="API returned no session_id"):
         await h.call("run", {}, function="increment")
     assert h.session.id is None and sent[0]["session"] == "new"
 

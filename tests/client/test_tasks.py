@@ -125,7 +125,7 @@ async def test_wait_timeout_raises_and_the_task_keeps_running(twin: Twin, gates:
     gate = gates.new()
     created = await twin("run", "test/gate", {"gate": gate, "output": 7}, wait=False)
     with pytest.raises(TaskTimeoutError) as info:
-        await twin("tasks.wait", created.id, timeout=0.2)
+        await twin("tasks.wait", created.id, wait_timeout=0.2)
     assert info.value.task_id == created.id
     gates.open(gate)
     done = await twin("tasks.wait", created.id)

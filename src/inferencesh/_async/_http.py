@@ -1,175 +1,139 @@
-"""Sending requests with retries, and following tasks (the async driver of `_protocol`)."""
+"""Sending requests through the one retry loop, and following live resources (async).
+
+The decisions are `_protocol`'s: `Attempts` says what to send and whether to try again, a
+`Follower` (`TaskWatch`, ...) what to do next while following a resource. This module only
+moves bytes and sleeps, through `_io` (the flavour's I/O).
+"""
 
 from __future__ import annotations
 
-import contextlib
-import inspect
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
 import httpx2
 
-from inferencesh._async._transport import default_transport
+from inferencesh._async import _io as io
 from inferencesh._config import ClientOptions
 from inferencesh._protocol import follow as w
+from inferencesh._protocol.attempts import Attempts
 from inferencesh._protocol.endpoints import ApiRequest
-from inferencesh._protocol.envelope import error_from_response, read_data
+from inferencesh._protocol.envelope import read_data
 from inferencesh._protocol.ndjson import NdjsonDecoder
-from inferencesh._protocol.results import translate_transport_error
-from inferencesh._protocol.retry import RetryPolicy
-from inferencesh.errors import APIConnectionError, APIResponseValidationError
-from inferencesh.models._status import TaskUpdate
+from inferencesh._protocol.results import as_model, as_object
+from inferencesh.errors import APIError, ClientClosedError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = ["AsyncHTTP"]
 
 logger = logging.getLogger("inferencesh")
 T = TypeVar("T")
-
-DRAIN_SECONDS = 1.0
-"""How long to wait for the server to end a task stream after its terminal update."""
+M = TypeVar("M", bound="BaseModel")
 
 
 class AsyncHTTP:
-    """The client's connection pool plus the retry loop; everything else is in `_protocol`."""
+    """The client's connections plus the retry loop; everything else is in `_protocol`."""
 
     def __init__(self, opts: ClientOptions, client: httpx2.AsyncClient | None) -> None:
         self.opts = opts
-        self._owned = client is None
-        self.client = client or httpx2.AsyncClient(
-            timeout=opts.timeout,
-            transport=default_transport(),
-            follow_redirects=False,
-        )
+        self._clients = io.Clients(opts, client)
+        self._closed = False
 
     async def aclose(self) -> None:
-        """Close the pool, unless the caller handed it in."""
-        if self._owned:
-            await self.client.aclose()
+        """Close the connections, unless the caller handed them in."""
+        self._closed = True
+        await self._clients.aclose()
 
     async def send(self, call: ApiRequest, *, stream: bool = False) -> httpx2.Response:
-        """Send `call`, retrying as `RetryPolicy` allows; return a 2xx response or raise."""
-        policy: RetryPolicy | None = None  # made on the first failure: most calls never need it
-        attempt = 0
+        """Send `call`, trying again as `Attempts` decides; return a 2xx response or raise."""
+        if self._closed or self._clients.is_closed:
+            raise ClientClosedError(
+                "this client was closed; make a new one (or use it inside its with block)"
+            )
+        client = self._clients.for_request(call.request)
+        attempts = Attempts(call)
         while True:
-            attempt += 1
+            request = attempts.next_request()
             try:
-                response = await self.client.send(call.request, stream=stream)
+                response = await client.send(request, stream=stream)
             except httpx2.TransportError as exc:
-                policy = policy or RetryPolicy(max_retries=call.max_retries)
-                delay = policy.delay_after_error(attempt, exc, idempotent=call.idempotent)
-                if delay is None:
-                    raise translate_transport_error(exc, call.request) from exc
-                logger.info("retrying %s in %.2fs after %r", _describe(call), delay, exc)
-                await anyio.sleep(delay)
+                delay = attempts.after_error(exc)
+                logger.info("retrying %s in %.2fs after %r", _describe(request), delay, exc)
+                await io.sleep(delay)
                 continue
             if response.is_success:
                 return response
-            policy = policy or RetryPolicy(max_retries=call.max_retries)
-            delay = policy.delay_after_response(attempt, response, idempotent=call.idempotent)
             try:
                 await response.aread()
             finally:
                 await response.aclose()
-            if delay is None:
-                raise error_from_response(response)
+            delay = attempts.after_response(response)
             logger.info(
-                "retrying %s in %.2fs after %d", _describe(call), delay, response.status_code
+                "retrying %s in %.2fs after %d", _describe(request), delay, response.status_code
             )
-            await anyio.sleep(delay)
+            await io.sleep(delay)
 
     async def request(self, call: ApiRequest) -> Any:
         """Send `call` and return its unwrapped JSON payload."""
         return read_data(await self.send(call))
 
-    async def request_object(self, call: ApiRequest) -> dict[str, Any]:
-        """Send `call`; its payload must be a JSON object."""
+    async def request_object(self, call: ApiRequest) -> tuple[dict[str, Any], httpx2.Response]:
+        """Send `call`; its payload must be a JSON object. Returns it, and the response."""
         response = await self.send(call)
-        data = read_data(response)
-        if not isinstance(data, dict):
-            raise APIResponseValidationError(
-                f"{_describe(call)}: expected a JSON object, got {type(data).__name__}",
-                response=response,
-            )
-        return data  # pyright: ignore[reportUnknownVariableType]
+        return as_object(read_data(response), response), response
 
-    async def follow(self, watch: w.Follower[T]) -> AsyncGenerator[T]:
+    async def request_model(self, model: type[M], call: ApiRequest) -> M:
+        """Send `call` and validate its payload as `model`."""
+        response = await self.send(call)
+        return as_model(model, read_data(response), response)
+
+    async def follow(self, follower: w.Follower[T]) -> AsyncGenerator[T]:
         """Drive a follower (`TaskWatch`, ...) until its resource ends, yielding its items."""
-        updates, action = watch.start()
-        for update in updates:
-            yield update
+        items, action = follower.start()
+        for item in items:
+            yield item
         while not isinstance(action, w.Finished):
-            watch.check_deadline()
+            follower.check_deadline()
             if isinstance(action, w.Sleep):
-                await anyio.sleep(action.seconds)
+                await io.sleep(action.seconds)
                 action = action.then
             elif isinstance(action, w.OpenStream):
                 try:
                     response = await self.send(action.request, stream=True)
+                    follower.on_response(response)
                     decoder = NdjsonDecoder()
-                    async with body_chunks(response) as chunks:
+                    async with io.body_chunks(response) as chunks:
                         async for chunk in chunks:
-                            for update in watch.on_lines(decoder.feed(chunk)):
-                                yield update
-                            if watch.finished:
+                            for item in follower.on_lines(decoder.feed(chunk)):
+                                yield item
+                            if follower.finished:
                                 break
-                            watch.check_deadline()
-                        if watch.finished:
+                            follower.check_deadline()
+                        if follower.finished:
                             # The server ends the stream after the terminal update: reading to
                             # that end returns the connection to the pool for the next request.
-                            with anyio.move_on_after(DRAIN_SECONDS):
-                                async for _ in chunks:
-                                    pass
+                            await io.drain(chunks)
                             return
-                        for update in watch.on_lines(decoder.flush()):
-                            yield update
-                    action = watch.on_stream_end()
+                        for item in follower.on_lines(decoder.flush()):
+                            yield item
+                    action = follower.on_stream_end()
                 except httpx2.TransportError as exc:
-                    action = watch.on_stream_error(exc)
-                except APIConnectionError as exc:
-                    action = watch.on_stream_error(exc)
+                    action = follower.on_stream_error(exc)
+                except APIError as exc:  # the stream could not be opened: the follower decides
+                    action = follower.on_stream_error(exc)
             elif isinstance(action, w.Fetch):
-                updates, action = watch.on_fetched(await self.request_object(action.request))
-                for update in updates:
-                    yield update
+                data, response = await self.request_object(action.request)
+                follower.on_response(response)
+                items, action = follower.on_fetched(data)
+                for item in items:
+                    yield item
             else:
-                action = watch.on_status(await self.request_object(action.request))
+                data, response = await self.request_object(action.request)
+                follower.on_response(response)
+                action = follower.on_status(data)
 
 
-@asynccontextmanager
-async def body_chunks(
-    response: httpx2.Response, chunk_size: int | None = None
-) -> AsyncGenerator[AsyncIterator[bytes]]:
-    """A response body's chunks; on leaving, the response is closed and nothing left pending.
-
-    httpx2 reads bodies through nested async generators and, when one is closed early, leaves
-    the innermost to the garbage collector, which trio reports as a ResourceWarning
-    (pydantic/httpx2#1036). So on an early exit the response is closed first and the chunks
-    pulled once more: the closed connection ends every generator from the inside.
-    """
-    chunks = response.aiter_bytes(chunk_size)
-    exhausted = False
-    try:
-        yield chunks
-        exhausted = True
-    finally:
-        with anyio.CancelScope(shield=True):
-            await response.aclose()
-            if not exhausted:
-                with anyio.move_on_after(DRAIN_SECONDS), contextlib.suppress(Exception):
-                    async for _ in chunks:
-                        pass
-            await chunks.aclose()
-
-
-async def notify(callback: Callable[[TaskUpdate], object], update: TaskUpdate) -> None:
-    """Call an `on_update` callback; the async client also awaits what it returns."""
-    result = callback(update)
-    if inspect.isawaitable(result):
-        await result
-
-
-def _describe(call: ApiRequest) -> str:
-    return f"{call.request.method} {call.request.url.path}"
+def _describe(request: httpx2.Request) -> str:
+    return f"{request.method} {request.url.path}"

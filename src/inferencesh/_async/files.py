@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import anyio
-import anyio.to_thread
 import httpx2
 
-from inferencesh._async._http import AsyncHTTP, body_chunks
+from inferencesh._async import _io as io
+from inferencesh._async._http import AsyncHTTP
 from inferencesh._protocol import files as api
 from inferencesh._protocol.endpoints import build
-from inferencesh._protocol.envelope import error_from_response, read_data
+from inferencesh._protocol.envelope import read_data
 from inferencesh._protocol.results import as_model, translate_transport_error
-from inferencesh._protocol.retry import RetryPolicy
 from inferencesh._types import ProgressCallback
 from inferencesh.errors import APIError, APIResponseValidationError, UploadError
 
 if TYPE_CHECKING:
+    from inferencesh._protocol.deadline import Deadline
     from inferencesh.models.file import AsyncFile, FileRef
     from inferencesh.models.page import CursorPage
 
@@ -66,30 +64,12 @@ class AsyncFiles:
             FileInputError: a directory, an empty or unreadable file, a bad data URI.
             UploadError: the bytes could not be sent; the file record was deleted again.
         """
-        source = api.source_of(src, filename=filename, content_type=content_type)
-        opts = self._http.opts
-        response = await self._http.send(api.create_request(opts, source, public=public))
-        try:
-            record, url = api.parse_created(read_data(response))
-        except ValueError as exc:
-            raise APIResponseValidationError(f"POST /files: {exc}", response=response) from exc
-        try:
-            await self._put(url, source, on_progress)
-        except (APIError, OSError) as exc:
-            file_id = record.get("id")
-            await self._forget(file_id)
-            raise UploadError(
-                f"uploading {source.filename} failed: {exc}; the file record was deleted, "
-                "nothing was kept",
-                file_id=file_id if isinstance(file_id, str) else None,
-            ) from exc
-        record.pop("upload_url", None)
-        return self._bind(as_model(_file(), record, response))
+        return await self._upload(src, filename, content_type, public, on_progress, None)
 
     async def get(self, file_id: str) -> AsyncFile:
         """Fetch a file's record."""
         call = build(self._http.opts, "GET", f"/files/{_quote(file_id)}")
-        return self._bind(as_model(_file(), await self._http.request(call)))
+        return self._bind(await self._http.request_model(_file(), call))
 
     async def list(self, *, limit: int = 20, cursor: str | None = None) -> CursorPage[AsyncFile]:
         """One page of your files, newest first."""
@@ -99,7 +79,7 @@ class AsyncFiles:
         call = build(self._http.opts, "POST", "/files/list", body=body, idempotent=True)
         from inferencesh.models.page import CursorPage
 
-        page = as_model(CursorPage[_file()], await self._http.request(call))
+        page = await self._http.request_model(CursorPage[_file()], call)
         for item in page.items:
             self._bind(item)
         return page
@@ -123,28 +103,63 @@ class AsyncFiles:
         from inferencesh.models.file import FileRef
 
         ref = file if isinstance(file, FileRef) else FileRef(uri=file)
-        target = await anyio.to_thread.run_sync(api.download_target, dest, ref.name)
-        await anyio.Path(target.parent).mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+        # The name is checked before anything is written: a server's ".." never leaves dest.
+        target = await io.run_blocking(api.download_target, dest, ref.name)
+        await io.make_dirs(target.parent)
+        partial = api.partial_path(target)
         try:
             async with (
-                await anyio.open_file(partial, "wb") as out,
+                await io.open_new(partial) as out,
                 aclosing(self._chunks(ref.uri, on_progress)) as chunks,
             ):
                 async for chunk in chunks:
                     await out.write(chunk)
-            await anyio.Path(partial).replace(target)
+            await io.replace(partial, target)
         finally:
-            await anyio.Path(partial).unlink(missing_ok=True)
+            await io.remove(partial)
         return target
 
     async def read_bytes(self, file: FileRef | str) -> bytes:
         """A whole file in memory (use `download` for large files)."""
         uri = file if isinstance(file, str) else file.uri
+        data = bytearray()
         async with aclosing(self._chunks(uri, None)) as chunks:
-            return b"".join([chunk async for chunk in chunks])
+            async for chunk in chunks:
+                data += chunk
+        return bytes(data)
 
     # -- internals ------------------------------------------------------------------------
+
+    async def _upload(
+        self,
+        src: object,
+        filename: str | None,
+        content_type: str | None,
+        public: bool | None,
+        on_progress: ProgressCallback | None,
+        deadline: Deadline | None,
+    ) -> AsyncFile:
+        source = api.source_of(src, filename=filename, content_type=content_type)
+        opts = self._http.opts
+        call = api.create_request(opts, source, public=public).within(deadline)
+        response = await self._http.send(call)
+        try:
+            record, url = api.parse_created(read_data(response))
+        except ValueError as exc:
+            raise APIResponseValidationError(f"POST /files: {exc}", response=response) from exc
+        try:
+            put = api.put_call(url, source, lambda: io.upload_body(source, on_progress), opts)
+            await self._http.send(put.within(deadline))
+        except (APIError, OSError) as exc:
+            file_id = record.get("id")
+            await self._forget(file_id)
+            raise UploadError(
+                f"uploading {source.filename} failed: {exc}; the file record was deleted, "
+                "nothing was kept",
+                file_id=file_id if isinstance(file_id, str) else None,
+            ) from exc
+        record.pop("upload_url", None)
+        return self._bind(as_model(_file(), record, response))
 
     def _bind(self, file: AsyncFile) -> AsyncFile:
         file._files = self  # pyright: ignore[reportPrivateUsage]
@@ -163,7 +178,7 @@ class AsyncFiles:
         try:
             total = _length(response)
             done = 0
-            async with body_chunks(response, api.CHUNK_SIZE) as chunks:
+            async with io.body_chunks(response, api.CHUNK_SIZE) as chunks:
                 async for chunk in chunks:
                     done += len(chunk)
                     if on_progress is not None:
@@ -174,33 +189,6 @@ class AsyncFiles:
         finally:
             await response.aclose()
 
-    async def _put(
-        self, url: str, source: api.UploadSource, on_progress: ProgressCallback | None
-    ) -> None:
-        opts = self._http.opts
-        policy = RetryPolicy(max_retries=opts.max_retries)
-        start = source.fileobj.tell() if source.fileobj is not None else 0
-        attempt = 0
-        while True:
-            attempt += 1
-            if source.fileobj is not None:
-                await anyio.to_thread.run_sync(source.fileobj.seek, start)
-            request = api.put_request(url, source, _progress(source, on_progress), opts)
-            try:
-                response = await self._http.client.send(request)
-            except httpx2.TransportError as exc:
-                delay = policy.delay_after_error(attempt, exc, idempotent=True)
-                if delay is None:
-                    raise translate_transport_error(exc, request) from exc
-                await anyio.sleep(delay)
-                continue
-            if response.is_success:
-                return
-            delay = policy.delay_after_response(attempt, response, idempotent=True)
-            if delay is None:
-                raise error_from_response(response)
-            await anyio.sleep(delay)
-
     async def _forget(self, file_id: object) -> None:
         if not isinstance(file_id, str):
             return
@@ -209,48 +197,19 @@ class AsyncFiles:
         except APIError as exc:  # the upload's own error is what the caller must see
             logger.warning("could not delete the half-uploaded file %s: %s", file_id, exc)
 
-    async def upload_inputs(self, value: Any) -> Any:
+    async def upload_inputs(self, value: Any, deadline: Deadline | None = None) -> Any:
         """Upload every file inside a run's input; return a copy with their URIs in place."""
         found = api.find_uploads(value)
         if not found:
             return api.substitute(value, {})
 
-        uris: dict[api.Location, str] = {}
-        failures: list[Exception] = []
-        limiter = anyio.CapacityLimiter(MAX_PARALLEL_UPLOADS)
+        async def one(item: tuple[api.Location, object]) -> str:
+            at, src = item
+            logger.info("uploading %s for %s", _label(src), api.describe(at))
+            return (await self._upload(src, None, None, None, None, deadline)).uri
 
-        async def one(at: api.Location, src: object) -> None:
-            async with limiter:
-                logger.info("uploading %s for %s", _label(src), api.describe(at))
-                try:
-                    uris[at] = (await self.upload(src)).uri
-                except Exception as exc:
-                    # Raised as itself below, as the sync client does, not in an ExceptionGroup.
-                    failures.append(exc)
-                    group.cancel_scope.cancel()
-
-        async with anyio.create_task_group() as group:
-            for at, src in found:
-                group.start_soon(one, at, src)
-        if failures:
-            raise failures[0]
-        return api.substitute(value, uris)
-
-
-async def _progress(
-    source: api.UploadSource, on_progress: ProgressCallback | None
-) -> AsyncGenerator[bytes]:
-    # Disk reads happen in a worker thread so a slow disk never blocks the event loop.
-    chunks = api.read_chunks(source)  # a generator: closed below even if abandoned
-    done = 0
-    try:
-        while chunk := await anyio.to_thread.run_sync(next, chunks, b""):
-            done += len(chunk)
-            yield chunk
-            if on_progress is not None:
-                on_progress(done, source.size)
-    finally:
-        chunks.close()
+        uris = await io.map_limited(one, found, MAX_PARALLEL_UPLOADS)
+        return api.substitute(value, {at: uri for (at, _), uri in zip(found, uris, strict=True)})
 
 
 def _length(response: httpx2.Response) -> int | None:
@@ -259,8 +218,8 @@ def _length(response: httpx2.Response) -> int | None:
 
 
 def _label(src: object) -> str:
-    if isinstance(src, str) and not src.startswith("data:"):
-        return src
+    if isinstance(src, str):
+        return "a data URI"
     if isinstance(src, os.PathLike):
         return str(cast("os.PathLike[str]", src))
     return type(src).__name__

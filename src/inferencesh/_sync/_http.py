@@ -1,157 +1,140 @@
-"""Sending requests with retries, and following tasks (the sync driver of `_protocol`)."""
+# Generated from _async/_http.py by scripts/unasync.py: edit that file, not this one.
+"""Sending requests through the one retry loop, and following live resources (sync).
+
+The decisions are `_protocol`'s: `Attempts` says what to send and whether to try again, a
+`Follower` (`TaskWatch`, ...) what to do next while following a resource. This module only
+moves bytes and sleeps, through `_io` (the flavour's I/O).
+"""
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Generator
-from typing import Any, TypeVar
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx2
 
 from inferencesh._config import ClientOptions
 from inferencesh._protocol import follow as w
+from inferencesh._protocol.attempts import Attempts
 from inferencesh._protocol.endpoints import ApiRequest
-from inferencesh._protocol.envelope import error_from_response, read_data
+from inferencesh._protocol.envelope import read_data
 from inferencesh._protocol.ndjson import NdjsonDecoder
-from inferencesh._protocol.results import translate_transport_error
-from inferencesh._protocol.retry import RetryPolicy
-from inferencesh._sync._transport import (
-    default_transport,
-    stream_client,
-    streams_bypass_httpx2,
-)
-from inferencesh.errors import APIConnectionError, APIResponseValidationError
-from inferencesh.models._status import TaskUpdate
+from inferencesh._protocol.results import as_model, as_object
+from inferencesh._sync import _io as io
+from inferencesh.errors import APIError, ClientClosedError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = ["HTTP"]
 
 logger = logging.getLogger("inferencesh")
 T = TypeVar("T")
+M = TypeVar("M", bound="BaseModel")
 
 
 class HTTP:
-    """The client's connection pool plus the retry loop; everything else is in `_protocol`."""
+    """The client's connections plus the retry loop; everything else is in `_protocol`."""
 
     def __init__(self, opts: ClientOptions, client: httpx2.Client | None) -> None:
         self.opts = opts
-        self._owned = client is None
-        self.client = client or httpx2.Client(
-            timeout=opts.timeout, transport=default_transport(), follow_redirects=False
-        )
-        # Task streams read through http.client: httpx2 parses them at half the speed (_transport).
-        self._streams = stream_client(opts.timeout) if streams_bypass_httpx2(client) else None
+        self._clients = io.Clients(opts, client)
+        self._closed = False
 
     def close(self) -> None:
-        """Close the pool, unless the caller handed it in."""
-        if self._owned:
-            self.client.close()
-        if self._streams is not None:
-            self._streams.close()
+        """Close the connections, unless the caller handed them in."""
+        self._closed = True
+        self._clients.close()
 
-    def send(
-        self, call: ApiRequest, *, stream: bool = False, via: httpx2.Client | None = None
-    ) -> httpx2.Response:
-        """Send `call` (through `via`, default the pool), retrying as `RetryPolicy` allows.
-
-        Returns a 2xx response, or raises.
-        """
-        client = via or self.client
-        policy: RetryPolicy | None = None  # made on the first failure: most calls never need it
-        attempt = 0
+    def send(self, call: ApiRequest, *, stream: bool = False) -> httpx2.Response:
+        """Send `call`, trying again as `Attempts` decides; return a 2xx response or raise."""
+        if self._closed or self._clients.is_closed:
+            raise ClientClosedError(
+                "this client was closed; make a new one (or use it inside its with block)"
+            )
+        client = self._clients.for_request(call.request)
+        attempts = Attempts(call)
         while True:
-            attempt += 1
+            request = attempts.next_request()
             try:
-                response = client.send(call.request, stream=stream)
+                response = client.send(request, stream=stream)
             except httpx2.TransportError as exc:
-                policy = policy or RetryPolicy(max_retries=call.max_retries)
-                delay = policy.delay_after_error(attempt, exc, idempotent=call.idempotent)
-                if delay is None:
-                    raise translate_transport_error(exc, call.request) from exc
-                logger.info("retrying %s in %.2fs after %r", _describe(call), delay, exc)
-                time.sleep(delay)
+                delay = attempts.after_error(exc)
+                logger.info("retrying %s in %.2fs after %r", _describe(request), delay, exc)
+                io.sleep(delay)
                 continue
             if response.is_success:
                 return response
-            policy = policy or RetryPolicy(max_retries=call.max_retries)
-            delay = policy.delay_after_response(attempt, response, idempotent=call.idempotent)
             try:
                 response.read()
             finally:
                 response.close()
-            if delay is None:
-                raise error_from_response(response)
+            delay = attempts.after_response(response)
             logger.info(
-                "retrying %s in %.2fs after %d", _describe(call), delay, response.status_code
+                "retrying %s in %.2fs after %d", _describe(request), delay, response.status_code
             )
-            time.sleep(delay)
+            io.sleep(delay)
 
     def request(self, call: ApiRequest) -> Any:
         """Send `call` and return its unwrapped JSON payload."""
         return read_data(self.send(call))
 
-    def request_object(self, call: ApiRequest) -> dict[str, Any]:
-        """Send `call`; its payload must be a JSON object."""
+    def request_object(self, call: ApiRequest) -> tuple[dict[str, Any], httpx2.Response]:
+        """Send `call`; its payload must be a JSON object. Returns it, and the response."""
         response = self.send(call)
-        data = read_data(response)
-        if not isinstance(data, dict):
-            raise APIResponseValidationError(
-                f"{_describe(call)}: expected a JSON object, got {type(data).__name__}",
-                response=response,
-            )
-        return data  # pyright: ignore[reportUnknownVariableType]
+        return as_object(read_data(response), response), response
 
-    def follow(self, watch: w.Follower[T]) -> Generator[T]:
+    def request_model(self, model: type[M], call: ApiRequest) -> M:
+        """Send `call` and validate its payload as `model`."""
+        response = self.send(call)
+        return as_model(model, read_data(response), response)
+
+    def follow(self, follower: w.Follower[T]) -> Generator[T]:
         """Drive a follower (`TaskWatch`, ...) until its resource ends, yielding its items."""
-        updates, action = watch.start()
-        yield from updates
+        items, action = follower.start()
+        for item in items:
+            yield item
         while not isinstance(action, w.Finished):
-            watch.check_deadline()
+            follower.check_deadline()
             if isinstance(action, w.Sleep):
-                time.sleep(action.seconds)
+                io.sleep(action.seconds)
                 action = action.then
             elif isinstance(action, w.OpenStream):
                 try:
-                    response = self.send(
-                        action.request, stream=True, via=self._stream_client(action.request.request)
-                    )
-                    try:
-                        decoder = NdjsonDecoder()
-                        # Streams ask for identity encoding: then raw bytes skip httpx2's
-                        # decoder layers, 6% of the client's CPU per line (bench/RESULTS.md §2).
-                        encoding = response.headers.get("content-encoding", "identity")
-                        chunks = (
-                            response.iter_raw() if encoding == "identity" else response.iter_bytes()
-                        )
+                    response = self.send(action.request, stream=True)
+                    follower.on_response(response)
+                    decoder = NdjsonDecoder()
+                    with io.body_chunks(response) as chunks:
                         for chunk in chunks:
-                            yield from watch.on_lines(decoder.feed(chunk))
-                            if watch.finished:
-                                return
-                            watch.check_deadline()
-                        yield from watch.on_lines(decoder.flush())
-                    finally:
-                        response.close()
-                    action = watch.on_stream_end()
+                            for item in follower.on_lines(decoder.feed(chunk)):
+                                yield item
+                            if follower.finished:
+                                break
+                            follower.check_deadline()
+                        if follower.finished:
+                            # The server ends the stream after the terminal update: reading to
+                            # that end returns the connection to the pool for the next request.
+                            io.drain(chunks)
+                            return
+                        for item in follower.on_lines(decoder.flush()):
+                            yield item
+                    action = follower.on_stream_end()
                 except httpx2.TransportError as exc:
-                    action = watch.on_stream_error(exc)
-                except APIConnectionError as exc:
-                    action = watch.on_stream_error(exc)
+                    action = follower.on_stream_error(exc)
+                except APIError as exc:  # the stream could not be opened: the follower decides
+                    action = follower.on_stream_error(exc)
             elif isinstance(action, w.Fetch):
-                updates, action = watch.on_fetched(self.request_object(action.request))
-                yield from updates
+                data, response = self.request_object(action.request)
+                follower.on_response(response)
+                items, action = follower.on_fetched(data)
+                for item in items:
+                    yield item
             else:
-                action = watch.on_status(self.request_object(action.request))
-
-    def _stream_client(self, request: httpx2.Request) -> httpx2.Client:
-        if self._streams is not None and request.url.scheme in ("http", "https"):
-            return self._streams
-        return self.client
+                data, response = self.request_object(action.request)
+                follower.on_response(response)
+                action = follower.on_status(data)
 
 
-def notify(callback: Callable[[TaskUpdate], object], update: TaskUpdate) -> None:
-    """Call an `on_update` callback; the async client also awaits what it returns."""
-    callback(update)
-
-
-def _describe(call: ApiRequest) -> str:
-    return f"{call.request.method} {call.request.url.path}"
+def _describe(request: httpx2.Request) -> str:
+    return f"{request.method} {request.url.path}"

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any, Literal, Self, overload
 
 import httpx2
 
-from inferencesh._config import ClientOptions
+from inferencesh._config import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RECONNECTS,
+    DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_STREAM_IDLE_TIMEOUT,
+    ClientOptions,
+)
 from inferencesh._sync._http import HTTP
 from inferencesh._sync.files import Files
 from inferencesh._sync.sessions import AppSession, Sessions
@@ -37,7 +43,7 @@ class Inference:
     """
 
     tasks: Tasks
-    """Look up, follow, cancel and delete tasks."""
+    """Run, look up, follow, cancel and delete tasks."""
     files: Files
     """Upload, look up, download and delete files."""
     sessions: Sessions
@@ -55,6 +61,10 @@ class Inference:
         poll_interval: float = 1.0,
         headers: dict[str, str] | None = None,
         auto_upload: bool = True,
+        stream_idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT,
+        max_reconnects: int = DEFAULT_MAX_RECONNECTS,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
         http_client: httpx2.Client | None = None,
     ) -> None:
         """Create a client.
@@ -68,12 +78,21 @@ class Inference:
             stream_mode: Follow tasks with an NDJSON `"stream"` or by `"poll"`ing.
             poll_interval: Seconds between polls in poll mode.
             headers: Extra headers for every request.
-            auto_upload: Upload paths, binary files, bytes and data URIs found in run inputs
-                (and strings naming an existing file), replacing them by their URIs.
-            http_client: Your own `httpx2.Client` (you close it).
+            auto_upload: Upload `Path`s, open binary files, bytes and data URIs found in run
+                inputs, replacing them by their URIs (a plain `str` is never read from disk).
+            stream_idle_timeout: Seconds a task stream may stay silent before it is
+                reconnected (the API sends a heartbeat every 15 s).
+            max_reconnects: Stream reconnects in a row without a new update before
+                `StreamError`.
+            max_connections: Connections the pool opens at most.
+            max_retry_after: The longest `Retry-After` (seconds) waited for before a retry;
+                a longer one raises at once (`RateLimitError` with `.retry_after`).
+            http_client: Your own `httpx2.Client` (you close it; `max_connections` is
+                then yours to set on it).
 
         Raises:
-            ConfigurationError: no API key and no proxy URL, or a malformed URL.
+            ConfigurationError: no API key and no proxy URL, an empty key, a malformed URL,
+                an option out of range.
         """
         self._opts = ClientOptions.resolve(
             api_key,
@@ -85,6 +104,10 @@ class Inference:
             poll_interval=poll_interval,
             headers=headers,
             auto_upload=auto_upload,
+            stream_idle_timeout=stream_idle_timeout,
+            max_reconnects=max_reconnects,
+            max_connections=max_connections,
+            max_retry_after=max_retry_after,
         )
         self._http = HTTP(self._opts, http_client)
         self.files = Files(self._http)
@@ -100,7 +123,7 @@ class Inference:
         return f"{type(self).__name__}(base_url={self._opts.base_url!r})"
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool; later calls raise `ClientClosedError`."""
         self._http.close()
 
     def __enter__(self) -> Self:
@@ -124,7 +147,7 @@ class Inference:
         infra: str | None = None,
         function: str | None = None,
         session: str | None = None,
-        session_timeout: int | None = None,
+        session_idle_timeout: int | None = None,
         webhook: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         wait: bool = True,
@@ -147,7 +170,7 @@ class Inference:
         infra: str | None = None,
         function: str | None = None,
         session: str | None = None,
-        session_timeout: int | None = None,
+        session_idle_timeout: int | None = None,
         webhook: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         wait: bool = True,
@@ -160,6 +183,7 @@ class Inference:
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> TaskStream: ...
 
+    @overload
     def run(
         self,
         app: str | Mapping[str, Any] | None = None,
@@ -169,7 +193,29 @@ class Inference:
         infra: str | None = None,
         function: str | None = None,
         session: str | None = None,
-        session_timeout: int | None = None,
+        session_idle_timeout: int | None = None,
+        webhook: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        wait: bool = True,
+        stream: bool,
+        on_update: Callable[[TaskUpdate], object] | None = None,
+        mode: StreamMode | None = None,
+        wait_timeout: float | None = None,
+        auto_upload: bool | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Task | TaskStream: ...
+
+    def run(
+        self,
+        app: str | Mapping[str, Any] | None = None,
+        input: Any = NOT_GIVEN,
+        *,
+        setup: Any = None,
+        infra: str | None = None,
+        function: str | None = None,
+        session: str | None = None,
+        session_idle_timeout: int | None = None,
         webhook: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         wait: bool = True,
@@ -181,29 +227,32 @@ class Inference:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Task | TaskStream:
-        """Run an app as a task.
+        """Run an app as a task (the same call as `client.tasks.run`).
 
         `app` is a ref `namespace/name[@version]`, or one dict holding the whole request as
         the JS SDK takes it (`run({"app": ..., "input": ...})`); keyword fields are added to it.
 
         Args:
             app: The app to run, or the whole request as a dict.
-            input: The app's input.
+            input: The app's input. `Path`s, open binary files, bytes and data URIs in it are
+                uploaded first (see `auto_upload`); plain strings are sent as they are.
             setup: Setup parameters (they decide which warm worker can serve the task).
             infra: `"cloud"`, `"private"` or `"private_first"`.
             function: The entry point of a multi-function app.
             session: `"new"` to open a session, or a session id to run on its warm worker.
-            session_timeout: Idle seconds (1-3600) before a new session expires.
+            session_idle_timeout: Idle seconds (1-3600) before a new session expires (sent as
+                `session_timeout`); only with `session="new"`.
             webhook: A URL the API calls when the task ends.
             metadata: Free-form metadata stored with the task.
             wait: Follow the task to its end and return it (`False`: return it at once).
             stream: Return a `TaskStream` of updates instead of the finished task.
             on_update: Called with every update while waiting.
             mode: `"stream"` or `"poll"`, overriding the client's `stream_mode`.
-            wait_timeout: Seconds to wait for the task at most (`TaskTimeoutError` after).
+            wait_timeout: Seconds this whole call may take: uploads, the run request, every
+                retry, reconnect and poll (`TaskTimeoutError` after; the task keeps running).
             auto_upload: Override the client's `auto_upload` for this call.
-            timeout: HTTP timeout of each request of this call.
-            max_retries: Retries of this call's requests.
+            timeout: HTTP timeout of each request of this call (float or `httpx2.Timeout`).
+            max_retries: Retries of this call's requests that are safe to repeat.
 
         Returns:
             The completed task (`wait=True`), the created task (`wait=False`), or a
@@ -211,33 +260,36 @@ class Inference:
 
         Raises:
             TaskFailedError: the task failed (`TaskCancelledError` if it was cancelled).
+            TaskTimeoutError: `wait_timeout` passed first.
+            InvalidInputError: the input holds a value JSON cannot carry (NaN, ...).
             RequirementsNotMetError: the app needs secrets or integrations you lack.
             NotFoundError: no such app.
         """
-        fields = {
-            "setup": setup,
-            "infra": infra,
-            "function": function,
-            "session": session,
-            "session_timeout": session_timeout,
-            "webhook": webhook,
-            "metadata": metadata,
-        }
-        created = self.tasks._create(app, input, fields, timeout, max_retries, auto_upload)  # pyright: ignore[reportPrivateUsage]
-        if not stream and not wait:
-            from inferencesh.models.task import Task  # built on first use, see inferencesh.models
-
-            return self.tasks._bind(Task.model_validate(created))  # pyright: ignore[reportPrivateUsage]
-        watch = self.tasks._watch(str(created.get("id", "")), created, mode, wait_timeout)  # pyright: ignore[reportPrivateUsage]
-        if stream:
-            return TaskStream(self._http.follow(watch), watch, self.tasks)
-        return self.tasks._wait(watch, on_update)  # pyright: ignore[reportPrivateUsage]
+        return self.tasks.run(
+            app,
+            input,
+            setup=setup,
+            infra=infra,
+            function=function,
+            session=session,
+            session_idle_timeout=session_idle_timeout,
+            webhook=webhook,
+            metadata=metadata,
+            wait=wait,
+            stream=stream,
+            on_update=on_update,
+            mode=mode,
+            wait_timeout=wait_timeout,
+            auto_upload=auto_upload,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
 
     def session(
         self,
         app: str,
         *,
-        timeout: int | None = None,
+        idle_timeout: int | None = None,
         function: str | None = None,
         setup: Any = None,
     ) -> AppSession:
@@ -246,18 +298,18 @@ class Inference:
         The session opens on the first `run` and ends when the `with` block exits, also on
         error:
 
-            with client.session("me/counter", timeout=300) as s:
+            with client.session("me/counter", idle_timeout=300) as s:
                 s.run({"by": 1})
                 s.run({"by": 2})  # same worker, same state
 
         Args:
             app: The app to run.
-            timeout: Idle seconds (1-3600) before the session expires; the server's default
-                otherwise.
+            idle_timeout: Idle seconds (1-3600) before the session expires; the server's
+                default otherwise.
             function: The default entry point for the session's runs.
             setup: Setup parameters for the worker.
         """
-        return AppSession(self, app, timeout=timeout, function=function, setup=setup)
+        return AppSession(self, app, idle_timeout=idle_timeout, function=function, setup=setup)
 
 
 def inference(
@@ -271,6 +323,10 @@ def inference(
     poll_interval: float = 1.0,
     headers: dict[str, str] | None = None,
     auto_upload: bool = True,
+    stream_idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT,
+    max_reconnects: int = DEFAULT_MAX_RECONNECTS,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
     http_client: httpx2.Client | None = None,
 ) -> Inference:
     """Create a sync client; see `Inference` for the arguments."""
@@ -284,5 +340,9 @@ def inference(
         poll_interval=poll_interval,
         headers=headers,
         auto_upload=auto_upload,
+        stream_idle_timeout=stream_idle_timeout,
+        max_reconnects=max_reconnects,
+        max_connections=max_connections,
+        max_retry_after=max_retry_after,
         http_client=http_client,
     )

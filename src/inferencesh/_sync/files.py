@@ -1,13 +1,12 @@
+# Generated from _async/files.py by scripts/unasync.py: edit that file, not this one.
 """Files: uploads with flat memory, downloads to disk, and automatic upload of inputs (sync)."""
 
 from __future__ import annotations
 
 import logging
 import os
-import time
-import uuid
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Generator
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -15,14 +14,15 @@ import httpx2
 
 from inferencesh._protocol import files as api
 from inferencesh._protocol.endpoints import build
-from inferencesh._protocol.envelope import error_from_response, read_data
+from inferencesh._protocol.envelope import read_data
 from inferencesh._protocol.results import as_model, translate_transport_error
-from inferencesh._protocol.retry import RetryPolicy
+from inferencesh._sync import _io as io
 from inferencesh._sync._http import HTTP
 from inferencesh._types import ProgressCallback
 from inferencesh.errors import APIError, APIResponseValidationError, UploadError
 
 if TYPE_CHECKING:
+    from inferencesh._protocol.deadline import Deadline
     from inferencesh.models.file import File, FileRef
     from inferencesh.models.page import CursorPage
 
@@ -65,30 +65,12 @@ class Files:
             FileInputError: a directory, an empty or unreadable file, a bad data URI.
             UploadError: the bytes could not be sent; the file record was deleted again.
         """
-        source = api.source_of(src, filename=filename, content_type=content_type)
-        opts = self._http.opts
-        response = self._http.send(api.create_request(opts, source, public=public))
-        try:
-            record, url = api.parse_created(read_data(response))
-        except ValueError as exc:
-            raise APIResponseValidationError(f"POST /files: {exc}", response=response) from exc
-        try:
-            self._put(url, source, on_progress)
-        except (APIError, OSError) as exc:
-            file_id = record.get("id")
-            self._forget(file_id)
-            raise UploadError(
-                f"uploading {source.filename} failed: {exc}; the file record was deleted, "
-                "nothing was kept",
-                file_id=file_id if isinstance(file_id, str) else None,
-            ) from exc
-        record.pop("upload_url", None)
-        return self._bind(as_model(_file(), record, response))
+        return self._upload(src, filename, content_type, public, on_progress, None)
 
     def get(self, file_id: str) -> File:
         """Fetch a file's record."""
         call = build(self._http.opts, "GET", f"/files/{_quote(file_id)}")
-        return self._bind(as_model(_file(), self._http.request(call)))
+        return self._bind(self._http.request_model(_file(), call))
 
     def list(self, *, limit: int = 20, cursor: str | None = None) -> CursorPage[File]:
         """One page of your files, newest first."""
@@ -98,7 +80,7 @@ class Files:
         call = build(self._http.opts, "POST", "/files/list", body=body, idempotent=True)
         from inferencesh.models.page import CursorPage
 
-        page = as_model(CursorPage[_file()], self._http.request(call))
+        page = self._http.request_model(CursorPage[_file()], call)
         for item in page.items:
             self._bind(item)
         return page
@@ -122,30 +104,69 @@ class Files:
         from inferencesh.models.file import FileRef
 
         ref = file if isinstance(file, FileRef) else FileRef(uri=file)
-        target = api.download_target(dest, ref.name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+        # The name is checked before anything is written: a server's ".." never leaves dest.
+        target = io.run_blocking(api.download_target, dest, ref.name)
+        io.make_dirs(target.parent)
+        partial = api.partial_path(target)
         try:
-            with partial.open("wb") as out:
-                for chunk in self._chunks(ref.uri, on_progress):
+            with (
+                io.open_new(partial) as out,
+                closing(self._chunks(ref.uri, on_progress)) as chunks,
+            ):
+                for chunk in chunks:
                     out.write(chunk)
-            partial.replace(target)
+            io.replace(partial, target)
         finally:
-            partial.unlink(missing_ok=True)
+            io.remove(partial)
         return target
 
     def read_bytes(self, file: FileRef | str) -> bytes:
         """A whole file in memory (use `download` for large files)."""
         uri = file if isinstance(file, str) else file.uri
-        return b"".join(self._chunks(uri, None))
+        data = bytearray()
+        with closing(self._chunks(uri, None)) as chunks:
+            for chunk in chunks:
+                data += chunk
+        return bytes(data)
 
     # -- internals ------------------------------------------------------------------------
+
+    def _upload(
+        self,
+        src: object,
+        filename: str | None,
+        content_type: str | None,
+        public: bool | None,
+        on_progress: ProgressCallback | None,
+        deadline: Deadline | None,
+    ) -> File:
+        source = api.source_of(src, filename=filename, content_type=content_type)
+        opts = self._http.opts
+        call = api.create_request(opts, source, public=public).within(deadline)
+        response = self._http.send(call)
+        try:
+            record, url = api.parse_created(read_data(response))
+        except ValueError as exc:
+            raise APIResponseValidationError(f"POST /files: {exc}", response=response) from exc
+        try:
+            put = api.put_call(url, source, lambda: io.upload_body(source, on_progress), opts)
+            self._http.send(put.within(deadline))
+        except (APIError, OSError) as exc:
+            file_id = record.get("id")
+            self._forget(file_id)
+            raise UploadError(
+                f"uploading {source.filename} failed: {exc}; the file record was deleted, "
+                "nothing was kept",
+                file_id=file_id if isinstance(file_id, str) else None,
+            ) from exc
+        record.pop("upload_url", None)
+        return self._bind(as_model(_file(), record, response))
 
     def _bind(self, file: File) -> File:
         file._files = self  # pyright: ignore[reportPrivateUsage]
         return file
 
-    def _chunks(self, uri: str, on_progress: ProgressCallback | None) -> Iterator[bytes]:
+    def _chunks(self, uri: str, on_progress: ProgressCallback | None) -> Generator[bytes]:
         if uri.startswith("data:"):
             data = api.decode_data_uri(uri)
             if on_progress is not None:
@@ -156,42 +177,16 @@ class Files:
         try:
             total = _length(response)
             done = 0
-            for chunk in response.iter_bytes(api.CHUNK_SIZE):
-                done += len(chunk)
-                if on_progress is not None:
-                    on_progress(done, total)
-                yield chunk
+            with io.body_chunks(response, api.CHUNK_SIZE) as chunks:
+                for chunk in chunks:
+                    done += len(chunk)
+                    if on_progress is not None:
+                        on_progress(done, total)
+                    yield chunk
         except httpx2.TransportError as exc:
             raise translate_transport_error(exc, response.request) from exc
         finally:
             response.close()
-
-    def _put(
-        self, url: str, source: api.UploadSource, on_progress: ProgressCallback | None
-    ) -> None:
-        opts = self._http.opts
-        policy = RetryPolicy(max_retries=opts.max_retries)
-        start = source.fileobj.tell() if source.fileobj is not None else 0
-        attempt = 0
-        while True:
-            attempt += 1
-            if source.fileobj is not None:
-                source.fileobj.seek(start)
-            request = api.put_request(url, source, _progress(source, on_progress), opts)
-            try:
-                response = self._http.client.send(request)
-            except httpx2.TransportError as exc:
-                delay = policy.delay_after_error(attempt, exc, idempotent=True)
-                if delay is None:
-                    raise translate_transport_error(exc, request) from exc
-                time.sleep(delay)
-                continue
-            if response.is_success:
-                return
-            delay = policy.delay_after_response(attempt, response, idempotent=True)
-            if delay is None:
-                raise error_from_response(response)
-            time.sleep(delay)
 
     def _forget(self, file_id: object) -> None:
         if not isinstance(file_id, str):
@@ -201,32 +196,19 @@ class Files:
         except APIError as exc:  # the upload's own error is what the caller must see
             logger.warning("could not delete the half-uploaded file %s: %s", file_id, exc)
 
-    def upload_inputs(self, value: Any) -> Any:
+    def upload_inputs(self, value: Any, deadline: Deadline | None = None) -> Any:
         """Upload every file inside a run's input; return a copy with their URIs in place."""
         found = api.find_uploads(value)
         if not found:
             return api.substitute(value, {})
 
-        def one(item: tuple[api.Location, object]) -> tuple[api.Location, str]:
+        def one(item: tuple[api.Location, object]) -> str:
             at, src = item
             logger.info("uploading %s for %s", _label(src), api.describe(at))
-            return at, self.upload(src).uri
+            return (self._upload(src, None, None, None, None, deadline)).uri
 
-        if len(found) == 1:
-            uris = dict([one(found[0])])
-        else:
-            with ThreadPoolExecutor(min(MAX_PARALLEL_UPLOADS, len(found))) as pool:
-                uris = dict(pool.map(one, found))
-        return api.substitute(value, uris)
-
-
-def _progress(source: api.UploadSource, on_progress: ProgressCallback | None) -> Iterator[bytes]:
-    done = 0
-    for chunk in api.read_chunks(source):
-        done += len(chunk)
-        yield chunk
-        if on_progress is not None:
-            on_progress(done, source.size)
+        uris = io.map_limited(one, found, MAX_PARALLEL_UPLOADS)
+        return api.substitute(value, {at: uri for (at, _), uri in zip(found, uris, strict=True)})
 
 
 def _length(response: httpx2.Response) -> int | None:
@@ -235,8 +217,8 @@ def _length(response: httpx2.Response) -> int | None:
 
 
 def _label(src: object) -> str:
-    if isinstance(src, str) and not src.startswith("data:"):
-        return src
+    if isinstance(src, str):
+        return "a data URI"
     if isinstance(src, os.PathLike):
         return str(cast("os.PathLike[str]", src))
     return type(src).__name__

@@ -9,14 +9,18 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, cast
 
 from inferencesh._protocol import sessions as api
+from inferencesh._protocol.envelope import read_data
 from inferencesh._protocol.results import as_model
 from inferencesh._sync._http import HTTP
 from inferencesh.errors import (
+    APIResponseValidationError,
     InferenceError,
+    SessionClosedError,
     SessionEndedError,
     SessionExpiredError,
     SessionNotFoundError,
     TaskError,
+    UsageError,
 )
 from inferencesh.models._status import TaskUpdate
 
@@ -46,18 +50,23 @@ class Sessions:
         Raises:
             SessionNotFoundError: no session has this id.
         """
-        return as_model(_session(), self._http.request(api.get(self._http.opts, session_id)))
+        return self._http.request_model(_session(), api.get(self._http.opts, session_id))
 
     def list(self) -> builtins.list[Session]:
         """Your sessions."""
-        data = self._http.request(api.list_sessions(self._http.opts))
-        payload: Any = data
+        response = self._http.send(api.list_sessions(self._http.opts))
+        payload: Any = read_data(response)
         items: Any = (
             cast("Mapping[str, Any]", payload).get("items")
             if isinstance(payload, Mapping)
             else payload
         )
-        return [as_model(_session(), item) for item in cast("list[Any]", items or [])]
+        if items is not None and not isinstance(items, list):
+            raise APIResponseValidationError(
+                f"GET /sessions: expected a list of sessions, got {type(items).__name__}",
+                response=response,
+            )
+        return [as_model(_session(), item, response) for item in cast("list[Any]", items or [])]
 
     def keepalive(self, session_id: str) -> Session:
         """Restart a session's idle timer.
@@ -66,7 +75,7 @@ class Sessions:
             SessionExpiredError: the idle timeout had already passed.
             SessionEndedError: the session was ended.
         """
-        return as_model(_session(), self._http.request(api.keepalive(self._http.opts, session_id)))
+        return self._http.request_model(_session(), api.keepalive(self._http.opts, session_id))
 
     def end(self, session_id: str) -> None:
         """End a session and release its worker."""
@@ -85,13 +94,13 @@ class AppSession:
         client: Inference,
         app: str,
         *,
-        timeout: int | None,
+        idle_timeout: int | None,
         function: str | None,
         setup: Any,
     ) -> None:
         self._client = client
         self._app = app
-        self._timeout = timeout
+        self._idle_timeout = idle_timeout
         self._function = function
         self._setup = setup
         self.id: str | None = None
@@ -106,9 +115,14 @@ class AppSession:
         on_update: Callable[[TaskUpdate], object] | None = None,
         wait_timeout: float | None = None,
     ) -> Task:
-        """Run the app on the session's worker and return the completed task."""
+        """Run the app on the session's worker and return the completed task.
+
+        Raises:
+            SessionClosedError: the handle has ended (`end()`, or its `with` block exited).
+            TaskTimeoutError: `wait_timeout` passed first.
+        """
         if self.ended:
-            raise InferenceError(
+            raise SessionClosedError(
                 f"session {self.id or '(never opened)'} was ended; open a new one with session()"
             )
         opening = self.id is None
@@ -117,7 +131,7 @@ class AppSession:
                 self._app,
                 input,
                 session=self.id or "new",
-                session_timeout=self._timeout if opening else None,
+                session_idle_timeout=self._idle_timeout if opening else None,
                 function=function or self._function,
                 setup=self._setup,
                 on_update=on_update,
@@ -166,7 +180,7 @@ class AppSession:
     def _adopt(self, task: Task) -> None:
         if self.id is None:
             if not task.session_id:
-                raise InferenceError(
+                raise UsageError(
                     f"task {task.id} was run with session='new' but the API returned no "
                     "session_id; the server does not support sessions for this app"
                 )
@@ -174,5 +188,5 @@ class AppSession:
 
     def _require_id(self) -> str:
         if self.id is None:
-            raise InferenceError("the session opens on its first run(); run something first")
+            raise UsageError("the session opens on its first run(); run something first")
         return self.id

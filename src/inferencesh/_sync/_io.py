@@ -1,0 +1,169 @@
+"""Everything the sync driver does differently from the async one; the rest is generated.
+
+The twin of `_async/_io.py` (see there): the same names, blocking. `tests/test_twins.py`
+checks the two modules offer the same functions with the same parameters.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO, TypeVar, TypeVarTuple
+
+import httpx2
+
+from inferencesh._config import ClientOptions
+from inferencesh._protocol import files as api
+from inferencesh._protocol.endpoints import NDJSON
+from inferencesh._sync._transport import (
+    default_transport,
+    stream_client,
+    streams_bypass_httpx2,
+)
+from inferencesh._types import ProgressCallback
+from inferencesh.models._status import TaskUpdate
+
+__all__ = [
+    "Clients",
+    "body_chunks",
+    "drain",
+    "make_dirs",
+    "map_limited",
+    "notify",
+    "open_new",
+    "remove",
+    "replace",
+    "run_blocking",
+    "sleep",
+    "upload_body",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+Ts = TypeVarTuple("Ts")
+
+class Clients:
+    """The httpx2 clients one `Inference` sends through: the pool, and a stream reader."""
+
+    def __init__(self, opts: ClientOptions, given: httpx2.Client | None) -> None:
+        self._owned = given is None
+        self.pool = given or httpx2.Client(
+            timeout=opts.timeout,
+            transport=default_transport(max_connections=opts.max_connections),
+            follow_redirects=False,
+        )
+        """Every request but task streams goes through this pool."""
+        # Task streams read through http.client: httpx2 parses them at half the speed (_transport).
+        self._streams = stream_client(opts.timeout) if streams_bypass_httpx2(given) else None
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the pool was closed (by us, or by the caller who handed it in)."""
+        return self.pool.is_closed
+
+    def for_request(self, request: httpx2.Request) -> httpx2.Client:
+        """The client to send `request` through (the sync one reads task streams apart)."""
+        if (
+            self._streams is not None
+            and request.headers.get("accept") == NDJSON
+            and request.url.scheme in ("http", "https")
+        ):
+            return self._streams
+        return self.pool
+
+    def close(self) -> None:
+        """Close what was opened here; a pool the caller handed in stays open."""
+        if self._owned:
+            self.pool.close()
+        if self._streams is not None:
+            self._streams.close()
+
+
+def sleep(seconds: float) -> None:
+    """Wait."""
+    time.sleep(seconds)
+
+
+def run_blocking(fn: Callable[[*Ts], T], *args: *Ts) -> T:
+    """Call a blocking function (disk, `stat`): the sync client simply calls it."""
+    return fn(*args)
+
+
+def make_dirs(path: Path) -> None:
+    """Create a directory and its parents, if missing."""
+    path.mkdir(parents=True, exist_ok=True)
+
+
+def open_new(path: Path) -> BinaryIO:
+    """Create a file for writing; fails if anything (a file, a link) is already there."""
+    return path.open("xb")
+
+
+def replace(src: Path, dst: Path) -> None:
+    """Rename `src` to `dst` atomically, replacing `dst`."""
+    src.replace(dst)
+
+
+def remove(path: Path) -> None:
+    """Delete a file if it exists."""
+    path.unlink(missing_ok=True)
+
+
+@contextmanager
+def body_chunks(
+    response: httpx2.Response, chunk_size: int | None = None
+) -> Generator[Iterator[bytes]]:
+    """A response body's chunks; on leaving, the response is closed.
+
+    Without a `chunk_size`, an identity-encoded body is read raw: each chunk as it arrives,
+    past httpx2's decoder layers, 6% of the client's CPU per stream line (bench/RESULTS.md §2).
+    """
+    raw = chunk_size is None and response.headers.get("content-encoding", "identity") == "identity"
+    try:
+        yield response.iter_raw() if raw else response.iter_bytes(chunk_size)
+    finally:
+        response.close()
+
+
+def drain(chunks: Iterator[bytes]) -> None:
+    """Nothing to do: a task stream has its own connection, closed with the response.
+
+    (Reading on could block a thread for a whole read timeout; the async twin can bound it.)
+    """
+
+
+def upload_body(source: api.UploadSource, on_progress: ProgressCallback | None) -> Iterator[bytes]:
+    """The bytes of an upload from the start, reporting progress."""
+    done = 0
+    for chunk in api.read_chunks(source):
+        done += len(chunk)
+        yield chunk
+        if on_progress is not None:
+            on_progress(done, source.size)
+
+
+def map_limited(fn: Callable[[T], R], items: Sequence[T], limit: int) -> list[R]:
+    """`fn` over `items`, at most `limit` at a time in threads, results in order.
+
+    The first failure is raised as itself; calls not yet started are not started.
+    """
+    if len(items) == 1:
+        return [fn(items[0])]
+    with ThreadPoolExecutor(min(limit, len(items))) as pool:
+        futures: list[Future[R]] = [pool.submit(fn, item) for item in items]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in futures:
+            error = future.exception() if future in done else None
+            if error is not None:
+                for other in futures:
+                    other.cancel()  # those not started yet; running ones finish first
+                raise error
+        return [future.result() for future in futures]
+
+
+def notify(callback: Callable[[TaskUpdate], object], update: TaskUpdate) -> None:
+    """Call an `on_update` callback; the async client also awaits what it returns."""
+    callback(update)
