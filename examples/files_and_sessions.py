@@ -19,7 +19,7 @@ with running(Emulator()) as server, server.client() as client, tempfile.Temporar
     saved = drawn.output["image"].download(f"{tmp}/out/")  # a trailing / makes it a folder
     print("downloaded:", saved.name, saved.stat().st_size, "bytes")
 
-    with client.session("infsh/session-test", timeout=60) as session:
+    with client.session("infsh/session-test", idle_timeout=60) as session:
         session.run({}, function="increment")
         task = session.run({}, function="increment")
         print("same worker, counter =", task.output["value"])
