@@ -41,6 +41,11 @@ class AsyncHTTP:
         self._clients = io.Clients(opts, client)
         self._closed = False
 
+    @property
+    def client(self) -> httpx2.AsyncClient:
+        """The connection pool (the caller's client, when one was handed in)."""
+        return self._clients.pool
+
     async def aclose(self) -> None:
         """Close the connections, unless the caller handed them in."""
         self._closed = True

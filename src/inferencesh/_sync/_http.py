@@ -42,6 +42,11 @@ class HTTP:
         self._clients = io.Clients(opts, client)
         self._closed = False
 
+    @property
+    def client(self) -> httpx2.Client:
+        """The connection pool (the caller's client, when one was handed in)."""
+        return self._clients.pool
+
     def close(self) -> None:
         """Close the connections, unless the caller handed them in."""
         self._closed = True
