@@ -45,6 +45,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 Ts = TypeVarTuple("Ts")
 
+
 class Clients:
     """The httpx2 clients one `Inference` sends through: the pool, and a stream reader."""
 
