@@ -14,6 +14,8 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from inferencesh.local.agents._mixin import AgentsMixin
+from inferencesh.local.agents._runtime import AgentRuntime
 from inferencesh.local.apps._builtin import builtin_apps
 from inferencesh.local.apps._registry import AppRegistry, IntegrationRequirement, RegisteredApp
 from inferencesh.local.core._auth import AuthMiddleware, CORSMiddleware
@@ -38,7 +40,7 @@ DEFAULT_API_KEY = "sk-local-test"
 AppT = TypeVar("AppT", bound=Callable[..., Any] | type)
 
 
-class Emulator:
+class Emulator(AgentsMixin):
     """An in-memory inference.sh API: register apps, serve it, run tasks against it.
 
     Serve it with `running(emu)` (a real socket, in a thread) or `serve()` (blocking), or
@@ -88,6 +90,10 @@ class Emulator:
             finished task is evicted, and a lookup of it says so (404).
         max_stream_buffer: Bytes a stream may fall behind (its client not reading) before
             it is dropped: its buffer freed and the stream broken off.
+        max_chats: Chats kept; past it the oldest idle ones are forgotten.
+        agent_stream_wait: Seconds a new agent run waits for a client to follow its chat.
+        allow_api_key_approvals: Accept approvals made with the API key (the real API
+            refuses them with 403 `requires_sign_in`).
     """
 
     def __init__(
@@ -108,6 +114,9 @@ class Emulator:
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         max_finished_tasks: int = DEFAULT_MAX_FINISHED_TASKS,
         max_stream_buffer: int = DEFAULT_MAX_BUFFERED,
+        max_chats: int = 1000,
+        agent_stream_wait: float = 0.3,
+        allow_api_key_approvals: bool = True,
     ) -> None:
         if not 1 <= default_session_timeout <= MAX_IDLE_TIMEOUT:
             raise ValueError(
@@ -173,6 +182,18 @@ class Emulator:
             integrations=self._integrations,
             files=self.file_store,
             sessions=self.session_store,
+        )
+        self.agent_runtime = AgentRuntime(
+            clock=self.clock,
+            apps=self.apps,
+            tasks=self.task_service,
+            task_store=self.task_store,
+            secrets=self._secrets,
+            on_change=self._changes.notify,
+            max_chats=max_chats,
+            max_stream_buffer=max_stream_buffer,
+            stream_wait=agent_stream_wait,
+            allow_api_key_approvals=allow_api_key_approvals,
         )
         if builtins:
             for app in builtin_apps():
@@ -321,6 +342,7 @@ class Emulator:
                 *task_routes(self.task_service, self.task_store, self),
                 *file_routes(self.file_store),
                 *session_routes(self.session_store),
+                *self.agent_runtime.routes(self),
             ],
             middleware=[
                 Middleware(CORSMiddleware),
@@ -423,6 +445,7 @@ class Emulator:
         be used afterwards; the loop starts again on the next run.
         """
         self._runner.close()
+        self.agent_runtime.close()
         self.task_store.close_streams()
         self.file_store.close()
 

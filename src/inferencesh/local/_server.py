@@ -166,6 +166,7 @@ def running(
         yield RunningServer(emu, _url(host, sock))
     finally:
         emu.task_store.close_streams()  # open streams would hold up the shutdown
+        emu.agent_runtime.store.close_streams()
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from inferencesh import AsyncInference, Inference
     from inferencesh.local import Emulator
     from inferencesh.local._server import RunningServer
+    from inferencesh.local.models._scripted import ScriptedModel
 
 
 @pytest.fixture
@@ -48,3 +49,17 @@ async def inferencesh_async_client(
     """An async client of the test's emulator (use with `@pytest.mark.anyio`)."""
     async with inferencesh_server.async_client() as client:
         yield client
+
+
+@pytest.fixture
+def inferencesh_model(inferencesh_emulator: Emulator) -> ScriptedModel:
+    """An empty `ScriptedModel`, the default model of the test's emulator.
+
+    Every agent of the test (any `core_app` ref without a model of its own) follows its
+    script: `inferencesh_model.extend([call("get_weather", city="Paris"), reply("Sunny")])`.
+    """
+    from inferencesh.local.models._scripted import ScriptedModel
+
+    model = ScriptedModel()
+    inferencesh_emulator.models.default = model
+    return model

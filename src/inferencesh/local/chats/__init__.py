@@ -1,0 +1,1 @@
+"""Chats, agent runs, messages, tool invocations and interrupts: state, routes, streams, turns."""

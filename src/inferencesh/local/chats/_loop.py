@@ -1,0 +1,102 @@
+"""`BackgroundLoop`: an event loop of the agent runtime's own, in a daemon thread.
+
+Agent turns (model calls, server tools, approval timers) run there, not on the loop serving
+HTTP, for the reasons the task runner has its own: the emulator behaves the same whatever
+serves it, and a slow model never stalls a request. Anything may be started from any thread
+with `spawn`; a failure in it is reported to `on_error`, never lost and never fatal to the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+from anyio.from_thread import BlockingPortal
+
+__all__ = ["BackgroundLoop"]
+
+_log = logging.getLogger("inferencesh.local.agents")
+
+
+class BackgroundLoop:
+    """A lazily started loop thread; `close()` cancels what runs and stops it (restartable)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._lock = threading.Lock()
+        self._portal: BlockingPortal | None = None
+        self._group: TaskGroup | None = None
+        self._thread: threading.Thread | None = None
+        self._thread_id: int | None = None
+
+    def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Run `fn(*args)` on the loop soon (from any thread, never blocking)."""
+        portal = self._ensure_started()
+        if threading.get_ident() == self._thread_id:
+            assert self._group is not None
+            self._group.start_soon(self._guard, fn, args)
+            return
+        try:
+            portal.start_task_soon(self._guard, fn, args)
+        except RuntimeError:
+            pass  # the loop is stopping: nothing runs any more
+
+    def on_loop(self) -> bool:
+        """Whether the caller runs on the loop's thread."""
+        return threading.get_ident() == self._thread_id
+
+    async def _guard(self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:
+        try:
+            await fn(*args)
+        except Exception:  # one turn's bug must not stop every other turn
+            _log.exception("agent runtime task %s failed", getattr(fn, "__qualname__", fn))
+
+    def close(self) -> None:
+        """Cancel everything on the loop and stop its thread."""
+        with self._lock:
+            portal, thread = self._portal, self._thread
+            self._portal = self._thread = self._group = None
+        if portal is None or thread is None or threading.get_ident() == self._thread_id:
+            return
+        try:
+            portal.call(portal.stop, True)
+        except RuntimeError:
+            pass  # already stopped
+        thread.join(timeout=5)
+
+    def _ensure_started(self) -> BlockingPortal:
+        with self._lock:
+            if self._portal is not None:
+                return self._portal
+            ready = threading.Event()
+            box: list[Any] = []
+            thread = threading.Thread(
+                target=self._main, args=(ready, box), name=self._name, daemon=True
+            )
+            thread.start()
+            ready.wait()
+            if isinstance(box[0], BaseException):
+                raise RuntimeError("the agent runtime's loop did not start") from box[0]
+            portal, self._group = box
+            self._portal, self._thread = portal, thread
+            return portal
+
+    def _main(self, ready: threading.Event, box: list[Any]) -> None:
+        try:
+            anyio.run(self._serve, ready, box)
+        except BaseException as exc:  # reported to the thread waiting for the start
+            if not ready.is_set():
+                box.append(exc)
+                ready.set()
+
+    async def _serve(self, ready: threading.Event, box: list[Any]) -> None:
+        async with BlockingPortal() as portal, anyio.create_task_group() as group:
+            self._thread_id = threading.get_ident()
+            box.extend([portal, group])
+            ready.set()
+            await portal.sleep_until_stopped()
+            group.cancel_scope.cancel()

@@ -1,0 +1,1 @@
+"""Models of the emulator's agents: the one interface, scripted, offline and OpenAI-compatible."""
