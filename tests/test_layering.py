@@ -61,9 +61,12 @@ def test_sans_io_and_tools_never_import_the_drivers(path: Path) -> None:
         assert not name.startswith(("inferencesh._sync", "inferencesh._async")), name
 
 
-@pytest.mark.parametrize("path", files("tools"), ids=lambda p: str(p.relative_to(SRC)))
-def test_tools_never_do_http(path: Path) -> None:
-    assert not any(n.startswith("httpx2") for n in imports_of(path))
+@pytest.mark.parametrize(
+    "path", [*files("tools"), *files("agent")], ids=lambda p: str(p.relative_to(SRC))
+)
+def test_tools_and_the_agent_core_never_do_http(path: Path) -> None:
+    banned = ("httpx2", "inferencesh._sync", "inferencesh._async", "inferencesh.local")
+    assert not any(n.startswith(banned) for n in imports_of(path))
 
 
 def test_import_is_lazy() -> None:

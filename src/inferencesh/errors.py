@@ -39,7 +39,8 @@ InferenceError
 ├── StreamError                     a stream gave up: reconnects used up, idle timeout
 ├── ToolError                       raised by a tool handler; becomes an error tool result
 ├── ToolDefinitionError             a bad @tool signature (also a TypeError); lists every problem
-└── TaskTimeoutError                wait_timeout passed (also a TimeoutError); .task_id if created
+├── TaskTimeoutError                wait_timeout passed (also a TimeoutError); .task_id if created
+└── AgentTimeoutError               an agent's turn took longer than asked (also a TimeoutError)
 
 InferenceWarning                    a warning message the server attached to a response
 ```
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     from inferencesh.models.task import Task
 
 __all__ = [
+    "AgentTimeoutError",
     "APIConnectionError",
     "APIError",
     "APIResponseValidationError",
@@ -370,6 +372,14 @@ class TaskTimeoutError(InferenceError, TimeoutError):
     def __init__(self, message: str, *, task_id: str | None) -> None:
         super().__init__(message)
         self.task_id = task_id
+
+
+class AgentTimeoutError(InferenceError, TimeoutError):
+    """Waiting for an agent's turn took longer than the caller allowed; the turn may go on."""
+
+    def __init__(self, message: str, *, chat_id: str) -> None:
+        super().__init__(message)
+        self.chat_id = chat_id
 
 
 class FileInputError(InferenceError, ValueError):

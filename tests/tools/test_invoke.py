@@ -270,3 +270,28 @@ async def test_ainvoke_errors() -> None:
     assert await boom.ainvoke({"x": 1}) == ToolResult(output='{"error": "nope"}', is_error=True)
     bad = await boom.ainvoke({"x": "y"})
     assert bad.is_error and "invalid_arguments" in bad.output
+
+
+def test_bind_gives_the_handler_with_validated_arguments_and_context() -> None:
+    from inferencesh.tools import ToolContext, ValidatedArgs
+
+    @tool(threaded=False, mask_error_details=True)
+    def greet(name: str, ctx: ToolContext, *, punct: str = "!") -> str:
+        """Greet someone."""
+        return f"hi {name}{punct} ({ctx.chat_id})"
+
+    validated = greet.validate_arguments({"name": "Ada"})
+    assert isinstance(validated, ValidatedArgs)
+    call = greet.bind(validated, context=ToolContext(tool_name="greet", chat_id="c1"))
+    assert call() == "hi Ada! (c1)"
+    assert (greet.threaded, greet.mask_error_details) == (False, True)
+    assert (get_plain().threaded, get_plain().mask_error_details) == (True, False)
+
+
+def get_plain() -> Any:
+    @tool
+    def plain() -> str:
+        """Plain."""
+        return "x"
+
+    return plain

@@ -35,6 +35,8 @@ def tool(
     name: str | None = None,
     strict: bool = False,
     params: ParamsSource = None,
+    threaded: bool = True,
+    mask_error_details: bool = False,
     **options: Unpack[ToolOptionArgs],
 ) -> Callable[[Callable[P, R]], FunctionTool[P, R]]: ...
 def tool(
@@ -44,6 +46,8 @@ def tool(
     name: str | None = None,
     strict: bool = False,
     params: ParamsSource = None,
+    threaded: bool = True,
+    mask_error_details: bool = False,
     **options: Unpack[ToolOptionArgs],
 ) -> FunctionTool[P, R] | Callable[[Callable[P, R]], FunctionTool[P, R]]:
     """Turn a typed, documented function (sync or async) into a client tool.
@@ -58,6 +62,10 @@ def tool(
         strict: Emit a strict-mode schema (all properties required, optionals nullable).
         params: Take the schema from a model, TypedDict or `string()`/`obj()` helpers instead
             of the signature; the handler then receives the arguments as keywords.
+        threaded: Run a sync handler in a worker thread (the default), so it never blocks
+            the agent runner; False runs it on the runner's thread (thread-bound libraries).
+        mask_error_details: When the handler raises (anything but `ToolError`), send the
+            model a generic message instead of the exception's type and message.
         **options: The options every tool kind shares (`ToolOptions`): `description`
             (overrides the docstring's), `display_name`, `require_approval` (`True`, or a
             policy deciding each call) and `approval_timeout` (seconds; 0 waits forever).
@@ -81,7 +89,14 @@ def tool(
 
     def decorate(f: Callable[P, R]) -> FunctionTool[P, R]:
         return _function_tool(
-            f, name=name, options=options, strict=strict, params=params, localns=localns
+            f,
+            name=name,
+            options=options,
+            strict=strict,
+            params=params,
+            localns=localns,
+            threaded=threaded,
+            mask_error_details=mask_error_details,
         )
 
     return decorate if fn is None else decorate(fn)
@@ -95,6 +110,8 @@ def _function_tool(
     strict: bool,
     params: ParamsSource,
     localns: Mapping[str, Any],
+    threaded: bool = True,
+    mask_error_details: bool = False,
 ) -> Any:
     binding: Literal["method", "classmethod"] | None = None
     fn: Any = f
@@ -127,6 +144,8 @@ def _function_tool(
         from_signature=from_signature,
         is_async=inspect.iscoroutinefunction(doc_target(fn)),
         binding=binding,
+        threaded=threaded,
+        mask_error_details=mask_error_details,
     )
     if strict:
         result.parameters_schema  # noqa: B018 -- strict problems must surface at decoration

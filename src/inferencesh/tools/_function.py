@@ -45,8 +45,14 @@ class FunctionTool(Tool, Generic[P, R]):
         from_signature: bool,
         is_async: bool,
         binding: Literal["method", "classmethod"] | None = None,
+        threaded: bool = True,
+        mask_error_details: bool = False,
     ) -> None:
         super().__init__(options, parameters=parameters)
+        self.threaded = threaded
+        """Sync handlers run in a worker thread (False: on the runner's own thread)."""
+        self.mask_error_details = mask_error_details
+        """Send the model a generic message, not the exception's, when the handler fails."""
         self._fn: Callable[..., Any] = fn
         self._signature = signature
         self._from_signature = from_signature
@@ -85,6 +91,18 @@ class FunctionTool(Tool, Generic[P, R]):
 
     def _config(self) -> JSONObject:
         return {"input_schema": self._input_schema()}
+
+    def bind(
+        self, arguments: ValidatedArgs, *, context: ToolContext | None = None
+    ) -> Callable[[], Any]:
+        """The handler with validated arguments (and the context) bound: call it to run.
+
+        What it returns is what the handler returns (a coroutine for `async def` handlers);
+        nothing is converted or caught: the agent runner does that.
+        """
+        call = self._prepare(arguments, context)
+        assert not isinstance(call, ToolResult)  # validated arguments are never rejected
+        return functools.partial(self._fn, *call[0], **call[1])
 
     def invoke(self, arguments: _Arguments, *, context: ToolContext | None = None) -> ToolResult:
         """Validate, call a sync handler, and convert what it returns.

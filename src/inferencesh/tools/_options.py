@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from typing_extensions import TypedDict
 
 if TYPE_CHECKING:
+    from inferencesh.models.chat import ToolInvocation
+
     from ._tool import Tool
 
 __all__ = [
@@ -62,7 +64,7 @@ class ApprovalRequest:
     """The chat the call belongs to."""
     agent: str | None = None
     """The agent that made the call (a sub-agent's name for nested agents)."""
-    invocation: Any = None
+    invocation: ToolInvocation | None = None
     """The server's record of the invocation, as received."""
 
 

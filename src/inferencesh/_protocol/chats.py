@@ -1,0 +1,505 @@
+"""Following one agent turn on a chat: the state machine both clients drive.
+
+`ChatWatch` implements the stream-follower protocol (`follow.py`) for `GET /chats/{id}/stream`
+(NDJSON: `chats`, `chat_messages`, `agent_runs`, `delta`, heartbeats), with the polling
+fallback (`GET /chats/{id}/status`, then `GET /chats/{id}` when it changed). It emits
+`ChatItem`s, facts about the turn that the agent runner turns into events and work.
+
+Guarantees, whatever the network does:
+- nothing is emitted twice, nor an earlier state after a later one: a message, chat or run
+  is emitted only when it differs from what was last emitted and is not older (by its
+  `updated_at`), so a snapshot replayed after a reconnect is dropped; a delta is dropped when
+  its `seq` was already seen for its message, or its message is already final;
+- a tool invocation is handed out (`InvocationDue`) at most once per phase (approval, input),
+  also across reconnects, replays and other watches sharing the same `handed_out` ledger;
+- the turn ends on status, never on content: when the chat is not busy, the turn's run is
+  over and no invocation handed out here is still being answered (`settle()`); a stream that
+  ends earlier is reconciled with `GET /chats/{id}` and reconnected;
+- reconnects are bounded (`max_reconnects` in a row without a new line raise `StreamError`),
+  and the caller's deadline is kept (`AgentTimeoutError`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, MutableSet
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal, TypeAlias
+from urllib.parse import quote
+
+import httpx2
+from pydantic import ValidationError
+
+from inferencesh._config import ClientOptions
+from inferencesh._protocol import endpoints
+from inferencesh._protocol.follow import Action, Fetch, Finished, OpenStream, PollStatus, Sleep
+from inferencesh._protocol.retry import RetryPolicy
+from inferencesh._types import StreamMode
+from inferencesh.errors import AgentTimeoutError, StreamError
+from inferencesh.models.chat import (
+    ACTIVE_RUN_STATES,
+    BUSY_CHAT_STATUSES,
+    FINAL_MESSAGE_STATUSES,
+    AgentRun,
+    Chat,
+    ChatMessage,
+    Interrupt,
+    ToolInvocation,
+)
+
+__all__ = [
+    "ChatChanged",
+    "ChatItem",
+    "ChatWatch",
+    "DeltaReceived",
+    "InvocationDue",
+    "MessageChanged",
+    "RunChanged",
+    "TurnEnded",
+    "chat_path",
+]
+
+_HANDLED_INTERRUPTS = frozenset({"tool_approval", "client_tool"})
+
+
+@dataclass(frozen=True, slots=True)
+class ChatChanged:
+    """The chat's state changed (status, active run, interrupts, output)."""
+
+    chat: Chat
+
+
+@dataclass(frozen=True, slots=True)
+class RunChanged:
+    """The turn's agent run changed state."""
+
+    run: AgentRun
+
+
+@dataclass(frozen=True, slots=True)
+class MessageChanged:
+    """A message of this turn appeared or changed."""
+
+    message: ChatMessage
+
+
+@dataclass(frozen=True, slots=True)
+class DeltaReceived:
+    """A token delta for a message still being written (cosmetic: the message follows)."""
+
+    message_id: str
+    delta: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationDue:
+    """A tool call waits for this client: its input (`input`) or a decision (`approval`)."""
+
+    invocation: ToolInvocation
+    phase: Literal["input", "approval"]
+    interrupt: Interrupt | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TurnEnded:
+    """The turn is over; `paused` when the run waits for something this SDK cannot give."""
+
+    chat: Chat
+    paused: bool = False
+
+
+ChatItem: TypeAlias = (
+    ChatChanged | RunChanged | MessageChanged | DeltaReceived | InvocationDue | TurnEnded
+)
+
+
+def _timestamp(payload: dict[str, Any]) -> datetime | None:
+    value = payload.get("updated_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _older(payload: dict[str, Any], known: dict[str, Any]) -> bool:
+    """Whether `payload` is an earlier state than `known` (both say when they were updated)."""
+    new, old = _timestamp(payload), _timestamp(known)
+    return new is not None and old is not None and new < old
+
+
+def chat_path(chat_id: str, suffix: str = "") -> str:
+    """`/chats/{id}{suffix}` with the id escaped, so an id can never change the path."""
+    if not chat_id:
+        raise ValueError("chat_id must be a non-empty string")
+    return f"/chats/{quote(chat_id, safe='')}{suffix}"
+
+
+class ChatWatch:
+    """Decides how to follow one turn of a chat; see the module docstring."""
+
+    def __init__(
+        self,
+        opts: ClientOptions,
+        chat_id: str,
+        *,
+        mode: StreamMode = "stream",
+        run_id: str | None = None,
+        assistant_message_id: str | None = None,
+        expect_turn: bool = False,
+        handed_out: MutableSet[str] | None = None,
+        timeout: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._opts = opts
+        self.chat_id = chat_id
+        self._mode: StreamMode = mode
+        self._clock = clock
+        self._timeout = timeout
+        self._deadline = None if timeout is None else clock() + timeout
+        self.run_id = run_id
+        self._assistant_id = assistant_message_id
+        self._expect_turn = expect_turn or run_id is not None or assistant_message_id is not None
+        self._handed_out: MutableSet[str] = set() if handed_out is None else handed_out
+        self._pending: set[str] = set()
+        self._chat: dict[str, Any] | None = None
+        self._emitted_chat: dict[str, Any] | None = None
+        self._emitted_run: dict[str, Any] | None = None
+        self._messages: dict[str, dict[str, Any]] = {}
+        self._emitted_messages: dict[str, dict[str, Any]] = {}
+        self._final_messages: set[str] = set()
+        self._max_seq: dict[str, int] = {}
+        self._busy_seen = False
+        self._last_status: tuple[Any, Any] | None = None
+        self._failures = 0
+        self._lines_since_connect = 0
+        self._retry = RetryPolicy(max_retries=opts.max_reconnects, initial_delay=0.25)
+        self.finished = False
+        self.chat: Chat | None = None
+        """The chat as last seen (None before the first observation)."""
+
+    # -- the follower protocol ------------------------------------------------------------
+
+    def start(self) -> tuple[list[ChatItem], Action]:
+        """Nothing is known before the first request: connect (or poll)."""
+        return [], self._connect()
+
+    def on_lines(self, lines: list[dict[str, Any]]) -> list[ChatItem]:
+        """Apply decoded stream lines; return the items they make."""
+        items: list[ChatItem] = []
+        for line in lines:
+            if self.finished:
+                break
+            if line.get("type") == "heartbeat":
+                continue
+            self._lines_since_connect += 1
+            event, data = line.get("event"), line.get("data")
+            if not isinstance(data, dict):
+                continue
+            payload: dict[str, Any] = data  # pyright: ignore[reportUnknownVariableType]
+            if event == "delta":
+                items += self._delta(payload)
+            elif event == "chat_messages":
+                items += self._message(payload)
+            elif event == "agent_runs":
+                items += self._run(payload)
+            elif event == "chats":
+                items += self._chat_update(payload, partial="fields" in line)
+            items += self._check_end()
+        return items
+
+    def on_stream_end(self) -> Action:
+        """The stream closed cleanly before the turn ended: ask the server where it is."""
+        if self.finished:
+            return Finished()
+        self._count_attempt()
+        return Fetch(self._request(""))
+
+    def on_stream_error(self, exc: Exception) -> Action:
+        """The stream broke: reconnect after a backoff, or give up."""
+        if self.finished:
+            return Finished()
+        self.check_deadline()
+        self._count_attempt()
+        if self._failures > self._opts.max_reconnects:
+            raise StreamError(
+                f"lost the stream of chat {self.chat_id} {self._failures} times in a row "
+                f"({type(exc).__name__}); the agent may still be working: follow the chat "
+                "again, or read it with get_chat()"
+            ) from exc
+        return Sleep(self._cap(self._retry.backoff(self._failures)), self._connect())
+
+    def on_fetched(self, data: dict[str, Any]) -> tuple[list[ChatItem], Action]:
+        """A whole chat arrived from `GET /chats/{id}` (messages included, when sent)."""
+        items: list[ChatItem] = []
+        run: object = data.get("active_run")
+        if isinstance(run, dict):
+            self._learn_run(run)  # pyright: ignore[reportUnknownArgumentType]
+        messages: object = data.get("chat_messages")
+        if isinstance(messages, list):
+            for message in messages:  # pyright: ignore[reportUnknownVariableType]
+                if isinstance(message, dict):
+                    items += self._message(message)  # pyright: ignore[reportUnknownArgumentType]
+        chat = {k: v for k, v in data.items() if k != "chat_messages"}
+        items += self._chat_update(chat, partial=False)
+        items += self._check_end()
+        if self.finished:
+            return items, Finished()
+        if self._mode == "poll":
+            return items, Sleep(self._cap(self._opts.poll_interval), PollStatus(self._status()))
+        if self._failures > self._opts.max_reconnects:
+            raise StreamError(
+                f"the stream of chat {self.chat_id} kept ending before the turn did "
+                f"({self._failures} times); follow the chat again"
+            )
+        return items, Sleep(self._cap(self._retry.backoff(self._failures)), self._connect())
+
+    def on_status(self, data: dict[str, Any]) -> Action:
+        """A `/status` answer arrived (poll mode): fetch the chat when anything may differ."""
+        status = (data.get("status"), data.get("updated_at"))
+        changed = status != self._last_status
+        self._last_status = status
+        if changed or not self._busy_seen:
+            return Fetch(self._request(""))
+        return Sleep(self._cap(self._opts.poll_interval), PollStatus(self._status()))
+
+    def remaining(self) -> float | None:
+        """Seconds left before the caller's deadline, or None without one."""
+        return None if self._deadline is None else self._deadline - self._clock()
+
+    def check_deadline(self) -> None:
+        """Raise `AgentTimeoutError` once the caller's deadline has passed."""
+        left = self.remaining()
+        if left is not None and left <= 0:
+            raise AgentTimeoutError(
+                f"the agent's turn on chat {self.chat_id} did not end within "
+                f"{self._timeout:g} s; it may still be running (stop it with stop())",
+                chat_id=self.chat_id,
+            )
+
+    # -- the runner's side ----------------------------------------------------------------
+
+    def settle(self, invocation_id: str) -> list[ChatItem]:
+        """The runner answered an invocation it was handed; the turn may end now."""
+        self._pending.discard(invocation_id)
+        return self._check_end()
+
+    @property
+    def pending(self) -> frozenset[str]:
+        """Invocations handed out and not answered yet."""
+        return frozenset(self._pending)
+
+    # -- applying what the server said ----------------------------------------------------
+
+    def _delta(self, payload: dict[str, Any]) -> list[ChatItem]:
+        resource: object = payload.get("resource_id")
+        delta: object = payload.get("delta")
+        if not isinstance(resource, str) or not isinstance(delta, dict):
+            return []
+        if resource in self._final_messages:
+            return []  # replayed after the message was complete
+        seq: object = payload.get("seq")
+        if isinstance(seq, int):
+            if seq <= self._max_seq.get(resource, -1):
+                return []  # replayed after a reconnect
+            self._max_seq[resource] = seq
+        return [DeltaReceived(resource, delta)]  # pyright: ignore[reportUnknownArgumentType]
+
+    def _message(self, payload: dict[str, Any]) -> list[ChatItem]:
+        message_id = payload.get("id")
+        if not isinstance(message_id, str):
+            return []
+        chat_id = payload.get("chat_id")
+        if chat_id and chat_id != self.chat_id:
+            return []  # another chat's message (e.g. a sub-agent's): not this turn's
+        previous = self._messages.get(message_id)
+        if previous is not None and _older(payload, previous):
+            return []  # a replay of an earlier state
+        merged = {**(previous or {}), **payload}
+        self._messages[message_id] = merged
+        if not self._in_turn(merged) or merged == self._emitted_messages.get(message_id):
+            return []
+        try:
+            message = ChatMessage.model_validate(merged)
+        except ValidationError:
+            return []  # a message this client cannot read is not acted on
+        self._emitted_messages[message_id] = merged
+        if message.status in FINAL_MESSAGE_STATUSES:
+            self._final_messages.add(message_id)
+        items: list[ChatItem] = [MessageChanged(message)]
+        for invocation in message.tool_invocations:
+            items += self._due(invocation, None)
+        return items
+
+    def _run(self, payload: dict[str, Any]) -> list[ChatItem]:
+        run_id = payload.get("id")
+        if not isinstance(run_id, str) or (payload.get("chat_id") or self.chat_id) != self.chat_id:
+            return []
+        chat: dict[str, Any] = dict(self._chat) if self._chat is not None else {"id": self.chat_id}
+        current: object = chat.get("active_run")
+        if isinstance(current, dict) and current.get("id") == run_id and _older(payload, current):  # pyright: ignore[reportUnknownMemberType,reportUnknownArgumentType]
+            return []
+        chat["active_run"] = payload  # what the JS client does: the run is the chat's
+        self._chat = chat
+        runs = self._run_items(payload)
+        if self.chat is not None:
+            for item in runs:
+                self.chat = self.chat.model_copy(update={"active_run": item.run})
+        return list[ChatItem](runs)
+
+    def _chat_update(self, payload: dict[str, Any], *, partial: bool) -> list[ChatItem]:
+        if (payload.get("id") or self.chat_id) != self.chat_id:
+            return []
+        if self._chat is not None and _older(payload, self._chat):
+            return []  # a replay of an earlier state
+        chat = {**self._chat, **payload} if partial and self._chat is not None else dict(payload)
+        chat.setdefault("id", self.chat_id)
+        self._chat = chat
+        try:
+            model = Chat.model_validate(chat)
+        except ValidationError:
+            return []
+        self.chat = model
+        items: list[ChatItem] = []
+        run: object = chat.get("active_run")
+        if isinstance(run, dict):
+            items += self._run_items(run)  # pyright: ignore[reportUnknownArgumentType]
+        if chat != self._emitted_chat:
+            self._emitted_chat = chat
+            items.append(ChatChanged(model))
+        for interrupt in model.pending_interrupts:
+            items += self._due_from_interrupt(interrupt)
+        return items
+
+    def _learn_run(self, run: dict[str, Any]) -> None:
+        if self.run_id is None and run.get("state") in ACTIVE_RUN_STATES:
+            self.run_id = str(run.get("id"))  # following a turn already under way
+
+    def _run_items(self, run: dict[str, Any]) -> list[RunChanged]:
+        self._learn_run(run)
+        if run.get("id") != self.run_id:
+            return []  # an earlier turn's run (the snapshot before ours began)
+        if run.get("state") in ACTIVE_RUN_STATES:
+            self._busy_seen = True
+        if run == self._emitted_run:
+            return []
+        try:
+            model = AgentRun.model_validate(run)
+        except ValidationError:
+            return []
+        self._emitted_run = run
+        return [RunChanged(model)]
+
+    def _due(self, invocation: ToolInvocation, interrupt: Interrupt | None) -> list[ChatItem]:
+        if invocation.status == "awaiting_approval":
+            phase: Literal["input", "approval"] = "approval"
+        elif invocation.status == "awaiting_input" and invocation.type == "client":
+            phase = "input"
+        else:
+            return []
+        key = f"{phase}:{invocation.id}"
+        if key in self._handed_out:
+            return []
+        self._handed_out.add(key)
+        self._pending.add(invocation.id)
+        return [InvocationDue(invocation, phase, interrupt)]
+
+    def _due_from_interrupt(self, interrupt: Interrupt) -> list[ChatItem]:
+        # A snapshot may name a waiting call only through the chat's interrupts.
+        if interrupt.status != "pending" or interrupt.reason not in _HANDLED_INTERRUPTS:
+            return []
+        if interrupt.resource_type != "tool_invocation" or not interrupt.resource_id:
+            return []
+        meta = interrupt.meta
+        status = "awaiting_approval" if interrupt.reason == "tool_approval" else "awaiting_input"
+        invocation = ToolInvocation.model_validate(
+            {
+                "id": interrupt.resource_id,
+                "type": "client" if status == "awaiting_input" else str(meta.get("type", "")),
+                "status": status,
+                "function": {
+                    "name": str(meta.get("tool_name", "")),
+                    "arguments": meta.get("arguments"),
+                },
+            }
+        )
+        return self._due(invocation, interrupt)
+
+    def _in_turn(self, message: dict[str, Any]) -> bool:
+        if message.get("role") == "user":
+            return False  # the caller's own message
+        run = message.get("agent_run_id")
+        return self.run_id is None or run is None or run == self.run_id
+
+    # -- when the turn ends ---------------------------------------------------------------
+
+    def _check_end(self) -> list[ChatItem]:
+        if self.finished or self._pending or self.chat is None:
+            return []
+        chat = self.chat
+        run = chat.active_run
+        if run is not None and run.id != self.run_id:
+            run = None  # an earlier turn's run
+        if run is not None and run.state in ("input_required", "auth_required"):
+            if self._can_answer(chat):
+                return []
+            self.finished = True
+            return [TurnEnded(chat, paused=True)]
+        if chat.status in BUSY_CHAT_STATUSES or (run is not None and run.is_active):
+            return []
+        settled = (
+            run is not None
+            or self._busy_seen
+            or not self._expect_turn
+            or (self._assistant_id is not None and self._assistant_id in self._final_messages)
+        )
+        if not settled:
+            return []  # the previous turn's idle snapshot: ours has not shown up yet
+        self.finished = True
+        return [TurnEnded(chat)]
+
+    def _can_answer(self, chat: Chat) -> bool:
+        # Paused on something this client answers (a client tool, an approval), or not paused
+        # on anything named yet: keep following; otherwise the turn waits for someone else.
+        reasons = {i.reason for i in chat.pending_interrupts if i.status == "pending"}
+        return not reasons or bool(reasons & _HANDLED_INTERRUPTS)
+
+    # -- requests -------------------------------------------------------------------------
+
+    def _connect(self) -> Action:
+        if self._mode == "poll":
+            return PollStatus(self._status())
+        self._lines_since_connect = 0
+        return OpenStream(self._request("/stream", stream=True))
+
+    def _count_attempt(self) -> None:
+        if self._lines_since_connect:
+            self._failures = 0
+        self._failures += 1
+        self._lines_since_connect = 0
+
+    def _cap(self, seconds: float) -> float:
+        left = self.remaining()
+        return seconds if left is None else max(0.0, min(seconds, left))
+
+    def _status(self) -> endpoints.ApiRequest:
+        return self._request("/status")
+
+    def _request(self, suffix: str, *, stream: bool = False) -> endpoints.ApiRequest:
+        opts = self._opts
+        left = self.remaining()
+        if left is not None:
+            # Never block on one read past the caller's deadline.
+            idle = opts.stream_idle_timeout if stream else opts.timeout.read or left
+            read = max(0.001, min(left, idle))
+            timeout = httpx2.Timeout(
+                opts.timeout.write, connect=opts.timeout.connect, read=read, pool=opts.timeout.pool
+            )
+            opts = replace(
+                opts,
+                timeout=timeout,
+                stream_idle_timeout=read if stream else opts.stream_idle_timeout,
+            )
+        return endpoints.build(opts, "GET", chat_path(self.chat_id, suffix), stream=stream)

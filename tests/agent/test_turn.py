@@ -1,0 +1,311 @@
+"""The turn machine: follower items become each event once, and the jobs the runner owes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from inferencesh._config import ClientOptions
+from inferencesh._protocol.chats import ChatWatch, InvocationDue, MessageChanged, RunChanged
+from inferencesh.agent import (
+    AgentEvent,
+    ApprovalRequested,
+    ErrorEvent,
+    MessageCompleted,
+    MessageDelta,
+    ToolCallApproved,
+    ToolCallCompleted,
+    ToolCallDenied,
+    ToolCallFailed,
+    ToolCallRequested,
+    TurnFinished,
+)
+from inferencesh.agent._execute import execute_sync
+from inferencesh.agent.dispatch import ApprovalOutcome, ToolOutcome, decide_approval, run_tool
+from inferencesh.agent.machine import DecideApproval, RunTool, Turn
+from inferencesh.models.chat import AgentRun, ChatMessage
+from inferencesh.tools import ApprovalRequest, app_tool, tool
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "protocol"
+OPTS = ClientOptions(api_key="k", base_url="http://api.test")
+
+
+def lines(name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (FIXTURES / name).read_text().splitlines() if line.strip()]
+
+
+@tool
+def get_weather(city: str) -> dict[str, Any]:
+    """Get the weather."""
+    return {"temp_c": 18, "conditions": "cloudy"}
+
+
+generate_image = app_tool("generate_image", "infsh/flux@1", require_approval=True)
+
+
+def drive(
+    watch: ChatWatch, turn: Turn, stream: list[dict[str, Any]], approve: Any = None
+) -> list[AgentEvent]:
+    """What the runner does, in one thread: events out, jobs run, outcomes posted (here: told)."""
+    events: list[AgentEvent] = []
+    for line in stream:
+        for item in watch.on_lines([line]):
+            new, jobs = turn.on_item(item)
+            events += new
+            for job in jobs:
+                if isinstance(job, RunTool):
+                    outcome = execute_sync(run_tool(job.invocation, job.tool, chat_id=turn.chat_id))
+                    events += turn.on_tool_outcome(outcome)
+                    events += turn.on_tool_outcome(outcome)  # told twice: still one event
+                    invocation_id = outcome.invocation_id
+                else:
+                    decision = execute_sync(decide_approval(job.request, approve))
+                    events += turn.on_approval_outcome(decision)
+                    invocation_id = decision.invocation_id
+                for ended in watch.settle(invocation_id):
+                    events += turn.on_item(ended)[0]
+    return events
+
+
+def test_client_tool_turn_events_each_once_even_when_the_stream_replays() -> None:
+    watch = ChatWatch(OPTS, "chat_4b1e8d", run_id="run_5d2e90", assistant_message_id="msg_a1c4")
+    turn = Turn(agent="assistant", chat_id="chat_4b1e8d", tools={"get_weather": get_weather})
+    stream = lines("chat-stream-client-tool.ndjson")
+    events = drive(watch, turn, stream[:14]) + drive(watch, turn, stream)  # cut, then replayed
+    assert [e.type for e in events] == [
+        "message.delta",
+        "message.delta",
+        "message.delta",
+        "message.delta",
+        "tool_call.requested",
+        "message.completed",
+        "tool_call.completed",
+        "message.delta",
+        "message.delta",
+        "message.completed",
+        "turn.finished",
+    ]
+    assert all(
+        (e.agent, e.chat_id, e.parent_chat_id) == ("assistant", "chat_4b1e8d", None) for e in events
+    )
+    deltas = [e for e in events if isinstance(e, MessageDelta)]
+    assert (
+        "".join(d.text for d in deltas)
+        == "Let me check the weather.It's 18 °C and cloudy in Paris right now."
+    )
+    requested = next(e for e in events if isinstance(e, ToolCallRequested))
+    assert (
+        requested.invocation_id,
+        requested.call_id,
+        requested.name,
+        requested.arguments,
+        requested.kind,
+    ) == (
+        "tinv_7c3a",
+        "toolu_01",
+        "get_weather",
+        {"city": "Paris"},
+        "client",
+    )
+    completed = next(e for e in events if isinstance(e, ToolCallCompleted))
+    assert completed.result == '{"temp_c":18,"conditions":"cloudy"}'
+    finished = events[-1]
+    assert isinstance(finished, TurnFinished) and finished.chat.status == "idle" and turn.finished
+    assert turn.text == "It's 18 °C and cloudy in Paris right now."
+    last = [e for e in events if isinstance(e, MessageCompleted)][-1]
+    assert last.text == turn.text
+    assert [m.id for m in turn.messages.values()] == ["msg_a1c4", "msg_t1e2", "msg_a2f9"]
+
+
+def test_a_local_failure_is_told_as_a_failure_even_if_the_server_echo_comes_first() -> None:
+    turn = Turn(agent="a", chat_id="c")
+    message = ChatMessage.model_validate(
+        {
+            "id": "m",
+            "role": "assistant",
+            "status": "ready",
+            "tool_invocations": [
+                {
+                    "id": "i1",
+                    "status": "awaiting_input",
+                    "function": {"name": "nope", "arguments": {}},
+                }
+            ],
+        }
+    )
+    events, _ = turn.on_item(MessageChanged(message))
+    assert [e.type for e in events] == ["tool_call.requested", "message.completed"]
+    outcome = execute_sync(run_tool(message.tool_invocations[0], None))
+    failed = turn.on_tool_outcome(outcome)
+    assert [(e.type, e.reason) for e in failed if isinstance(e, ToolCallFailed)] == [
+        ("tool_call.failed", "not_available")
+    ]
+    echo = message.model_copy(deep=True)
+    echo.tool_invocations[0].status = "completed"
+    echo.tool_invocations[0].result = outcome.output
+    assert turn.on_item(MessageChanged(echo))[0] == []
+
+
+def test_server_tool_approval_turn() -> None:
+    watch = ChatWatch(OPTS, "chat_9a3c5e", run_id="run_8e4b21")
+    turn = Turn(agent="assistant", chat_id="chat_9a3c5e", tools={"generate_image": generate_image})
+    asked: list[ApprovalRequest] = []
+
+    def approve(request: ApprovalRequest) -> bool:
+        asked.append(request)
+        return True
+
+    events = drive(watch, turn, lines("chat-stream-approval.ndjson"), approve)
+    assert [e.type for e in events] == [
+        "tool_call.requested",
+        "message.completed",
+        "approval.requested",
+        "tool_call.approved",
+        "tool_call.completed",
+        "message.completed",
+        "turn.finished",
+    ]
+    request = next(e for e in events if isinstance(e, ApprovalRequested)).request
+    assert asked == [request]
+    assert (request.tool_name, request.kind, request.tool, request.invocation_id) == (
+        "generate_image",
+        "app",
+        generate_image,
+        "tinv_9d1b",
+    )
+    assert (request.arguments, request.chat_id, request.agent) == (
+        {"prompt": "a red fox in snow"},
+        "chat_9a3c5e",
+        "assistant",
+    )
+    assert request.invocation is not None and request.invocation.status == "awaiting_approval"
+    approved = next(e for e in events if isinstance(e, ToolCallApproved))
+    assert approved.decided_by == "callback"
+    done = next(e for e in events if isinstance(e, ToolCallCompleted))
+    assert (done.kind, done.result) == (
+        "app",
+        '{"image":"https://files.example.com/team_5k2m8q/out/fox.png"}',
+    )
+
+
+def test_a_denied_call_is_denied_once_and_not_also_failed() -> None:
+    turn = Turn(agent="a", chat_id="c", tools={"generate_image": generate_image})
+    parked = ChatMessage.model_validate(
+        {
+            "id": "m",
+            "role": "assistant",
+            "status": "ready",
+            "tool_invocations": [
+                {
+                    "id": "i1",
+                    "type": "",
+                    "status": "awaiting_approval",
+                    "function": {"name": "generate_image"},
+                }
+            ],
+        }
+    )
+    events, _ = turn.on_item(MessageChanged(parked))
+    assert (
+        next(e for e in events if isinstance(e, ToolCallRequested)).kind == "app"
+    )  # from the tool
+    events, jobs = turn.on_item(InvocationDue(parked.tool_invocations[0], "approval"))
+    assert [e.type for e in events] == ["approval.requested"]
+    assert isinstance(jobs[0], DecideApproval)
+    decision = execute_sync(decide_approval(jobs[0].request, None))
+    denied = turn.on_approval_outcome(decision)
+    assert [(e.type, e.decided_by) for e in denied if isinstance(e, ToolCallDenied)] == [
+        ("tool_call.denied", "runner")
+    ]
+    echo = parked.model_copy(deep=True)
+    echo.tool_invocations[0].status = "failed"
+    echo.tool_invocations[0].result = decision.reason
+    assert turn.on_item(MessageChanged(echo))[0] == []
+    policy = turn.on_approval_outcome(
+        ApprovalOutcome(invocation_id="i2", name="x", approved=True, decided_by="policy")
+    )
+    assert isinstance(policy[0], ToolCallApproved) and policy[0].decided_by == "policy"
+
+
+def test_server_side_failures_and_run_errors() -> None:
+    turn = Turn(agent="a", chat_id="c", parent_chat_id="outer")
+    message = ChatMessage.model_validate(
+        {
+            "id": "m",
+            "role": "assistant",
+            "status": "pending",
+            "tool_invocations": [
+                {"id": "i1", "type": "app", "status": "failed", "function": {"name": "render"}},
+                {
+                    "id": "i2",
+                    "type": "hook",
+                    "status": "cancelled",
+                    "result": "stopped",
+                    "function": {"name": "ping"},
+                },
+            ],
+        }
+    )
+    events, _ = turn.on_item(MessageChanged(message))
+    failed = [e for e in events if isinstance(e, ToolCallFailed)]
+    assert [(f.name, f.error, f.reason, f.kind) for f in failed] == [
+        ("render", "the call was failed", "server", "app"),
+        ("ping", "stopped", "server", "hook"),
+    ]
+    assert all(e.parent_chat_id == "outer" for e in events)
+    assert not any(isinstance(e, MessageCompleted) for e in events)  # still pending
+    run = AgentRun(id="r", state="failed", error="model overloaded")
+    errors, _ = turn.on_item(RunChanged(run))
+    assert [(e.type, e.message) for e in errors if isinstance(e, ErrorEvent)] == [
+        ("error", "model overloaded")
+    ]
+    assert turn.on_item(RunChanged(run)) == ([], [])
+    assert turn.on_item(RunChanged(AgentRun(id="r2", state="working"))) == ([], [])
+    silent, _ = turn.on_item(RunChanged(AgentRun(id="r3", state="failed")))
+    assert isinstance(silent[0], ErrorEvent) and silent[0].message == "the agent's run failed"
+    assert turn.text == ""
+
+
+def test_a_client_call_named_only_by_an_interrupt_is_requested_and_run() -> None:
+    turn = Turn(agent="a", chat_id="c", tools={"get_weather": get_weather})
+    due = InvocationDue(
+        invocation=ChatMessage.model_validate(
+            {
+                "id": "m",
+                "tool_invocations": [
+                    {
+                        "id": "i9",
+                        "type": "client",
+                        "status": "awaiting_input",
+                        "function": {"name": "get_weather", "arguments": '{"city": "Rome"}'},
+                    }
+                ],
+            }
+        ).tool_invocations[0],
+        phase="input",
+    )
+    events, jobs = turn.on_item(due)
+    assert [(e.type, getattr(e, "arguments", None)) for e in events] == [
+        ("tool_call.requested", {"city": "Rome"})
+    ]
+    assert jobs == [RunTool(due.invocation, get_weather)]
+    outcome = execute_sync(run_tool(due.invocation, get_weather))
+    assert outcome == ToolOutcome(
+        invocation_id="i9", name="get_weather", output='{"temp_c":18,"conditions":"cloudy"}'
+    )
+    unknown = InvocationDue(due.invocation.model_copy(update={"id": "i10", "type": ""}), "input")
+    events, _ = turn.on_item(unknown)
+    assert isinstance(events[0], ToolCallRequested) and events[0].kind == "client"
+    ghost = InvocationDue(
+        due.invocation.model_copy(
+            update={
+                "id": "i11",
+                "type": "",
+                "function": due.invocation.function.model_copy(update={"name": "ghost"}),
+            }
+        ),
+        "input",
+    )
+    events, _ = turn.on_item(ghost)
+    assert isinstance(events[0], ToolCallRequested) and events[0].kind == ""
