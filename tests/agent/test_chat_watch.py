@@ -23,7 +23,13 @@ from inferencesh._protocol.chats import (
     TurnEnded,
     chat_path,
 )
-from inferencesh.errors import AgentTimeoutError, StreamError
+from inferencesh._protocol.deadline import Deadline
+from inferencesh.errors import (
+    AgentTimeoutError,
+    APIResponseValidationError,
+    APIStatusError,
+    StreamError,
+)
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "protocol"
 OPTS = ClientOptions(api_key="k", base_url="http://api.test", max_reconnects=2, poll_interval=2.0)
@@ -264,7 +270,6 @@ def test_messages_of_other_chats_users_and_earlier_runs_are_not_this_turns() -> 
             {"event": "chat_messages", "data": {**base, "id": "x", "chat_id": "child_chat"}},
             {"event": "chat_messages", "data": {**base, "id": "u", "role": "user"}},
             {"event": "chat_messages", "data": {**base, "id": "old", "agent_run_id": "run_old"}},
-            {"event": "chat_messages", "data": {**base, "id": "bad", "order": "not a number"}},
             {"event": "chat_messages", "data": {"no": "id"}},
             {"event": "agent_runs", "data": {"id": "r_other", "chat_id": "child_chat"}},
             {"event": "agent_runs", "data": {"no": "id"}},
@@ -295,13 +300,13 @@ def test_agent_runs_update_the_chat_and_partial_chats_merge() -> None:
     assert follower.on_lines([{"event": "chats", "data": busy}]) == []  # finished: nothing more
 
 
-def test_an_unreadable_chat_or_run_is_not_acted_on() -> None:
+def test_a_run_before_any_chat() -> None:
     follower = watch()
-    bad_chat = {"id": CHAT, "status": "idle", "children": "nope"}
-    assert follower.on_lines([{"event": "chats", "data": bad_chat}]) == []
-    bad_run = {"id": RUN, "chat_id": CHAT, "state": "working", "finished_at": "not a date"}
-    assert follower.on_lines([{"event": "agent_runs", "data": bad_run}]) == []
-    assert not follower.finished
+    run = {"id": RUN, "chat_id": CHAT, "state": "working"}
+    assert [type(i) for i in follower.on_lines([{"event": "agent_runs", "data": run}])] == [
+        RunChanged
+    ]
+    assert follower.chat is None
 
 
 def test_a_shared_ledger_hands_a_call_out_once_across_watches() -> None:
@@ -395,24 +400,71 @@ def test_polling_keeps_fetching_until_the_turn_is_seen_busy() -> None:
 
 def test_the_callers_deadline() -> None:
     now = [0.0]
-    follower = watch(timeout=5.0, clock=lambda: now[0])
+    deadline = Deadline(5.0, on_expiry=lambda: RuntimeError("replaced"), clock=lambda: now[0])
+    follower = watch(deadline=deadline)
     _, action = follower.start()
     assert isinstance(action, w.OpenStream)
-    timeouts = action.request.request.extensions["timeout"]
-    assert timeouts["read"] == 5.0  # never one read past the deadline
+    assert action.request.deadline is deadline  # every request is cut to the time left
+    assert action.request.max_retries == 0  # a stream open is tried once per reconnect
     now[0] = 4.5
     action = follower.on_stream_error(httpx2.ReadError("x"))
     assert isinstance(action, w.Sleep) and action.seconds <= 0.5
     fetch = follower.on_stream_end()
-    assert isinstance(fetch, w.Fetch) and fetch.request.request.extensions["timeout"]["read"] == 0.5
+    assert isinstance(fetch, w.Fetch) and fetch.request.deadline is deadline
+    assert follower.remaining() == 0.5
     follower.check_deadline()
     now[0] = 5.0
     with pytest.raises(AgentTimeoutError, match="did not end within 5 s") as info:
         follower.check_deadline()
     assert info.value.chat_id == CHAT and isinstance(info.value, TimeoutError)
     with pytest.raises(AgentTimeoutError):
+        deadline.check()  # the deadline's own error names this chat
+    with pytest.raises(AgentTimeoutError):
         follower.on_stream_error(httpx2.ReadError("x"))
     assert watch().remaining() is None
+
+
+def test_error_answers_on_the_stream() -> None:
+    request = httpx2.Request("GET", f"http://api.test/chats/{CHAT}/stream")
+
+    def answer(status: int, **headers: str) -> APIStatusError:
+        return APIStatusError(
+            "no",
+            response=httpx2.Response(status, headers=headers, request=request),
+            retry_after=(float(headers["retry-after"]) if "retry-after" in headers else None),
+        )
+
+    follower = watch()
+    gone = answer(404)
+    with pytest.raises(APIStatusError) as info:
+        follower.on_stream_error(gone)
+    assert info.value is gone
+    busy = follower.on_stream_error(answer(503, **{"retry-after": "3"}))
+    assert isinstance(busy, w.Sleep) and busy.seconds == 3.0
+    unsaid = watch().on_stream_error(answer(502))
+    assert isinstance(unsaid, w.Sleep) and isinstance(unsaid.then, w.OpenStream)
+    with pytest.raises(APIStatusError):
+        follower.on_stream_error(answer(429, **{"retry-after": "3600"}))
+
+
+def test_what_does_not_fit_the_models_is_a_validation_error_with_its_response() -> None:
+    follower = watch()
+    bad_chat = {"id": CHAT, "status": "idle", "children": "nope"}
+    with pytest.raises(ValueError, match="a Chat this client cannot read"):
+        follower.on_lines([{"event": "chats", "data": bad_chat}])
+    response = httpx2.Response(
+        200, request=httpx2.Request("GET", f"http://api.test/chats/{CHAT}/stream")
+    )
+    follower.on_response(response)
+    bad_run = {"id": RUN, "chat_id": CHAT, "state": "working", "finished_at": "not a date"}
+    with pytest.raises(
+        APIResponseValidationError, match="an? AgentRun this client cannot read"
+    ) as info:
+        follower.on_lines([{"event": "agent_runs", "data": bad_run}])
+    assert info.value.response is response
+    bad_message = {"id": "m", "chat_id": CHAT, "agent_run_id": RUN, "order": "not a number"}
+    with pytest.raises(APIResponseValidationError, match="a ChatMessage this client cannot read"):
+        follower.on_lines([{"event": "chat_messages", "data": bad_message}])
 
 
 def test_chat_paths_escape_ids() -> None:
@@ -430,7 +482,8 @@ def test_an_earlier_state_never_follows_a_later_one() -> None:
     undated = {**base, "status": "pending", "updated_at": None}
     assert len(follower.on_lines([{"event": "chat_messages", "data": later}])) == 1
     assert follower.on_lines([{"event": "chat_messages", "data": earlier}]) == []
-    assert follower.on_lines([{"event": "chat_messages", "data": unreadable}]) == []
+    with pytest.raises(ValueError, match="cannot read"):
+        follower.on_lines([{"event": "chat_messages", "data": unreadable}])
     assert len(follower.on_lines([{"event": "chat_messages", "data": undated}])) == 1  # cannot tell
     run = {"id": RUN, "chat_id": CHAT, "state": "working", "updated_at": "2026-10-20T12:00:04Z"}
     chat = {"id": CHAT, "status": "busy", "active_run": run, "updated_at": "2026-10-20T12:00:04Z"}

@@ -15,28 +15,34 @@ Guarantees, whatever the network does:
 - the turn ends on status, never on content: when the chat is not busy, the turn's run is
   over and no invocation handed out here is still being answered (`settle()`); a stream that
   ends earlier is reconciled with `GET /chats/{id}` and reconnected;
-- reconnects are bounded (`max_reconnects` in a row without a new line raise `StreamError`),
-  and the caller's deadline is kept (`AgentTimeoutError`).
+- reconnects are bounded (`max_reconnects` in a row without a new line raise `StreamError`;
+  a stream open is tried once per reconnect), and the caller's deadline bounds every request
+  and sleep (`AgentTimeoutError` once none is left);
+- what does not fit the models raises `APIResponseValidationError` with its response.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, MutableSet
+from collections.abc import MutableSet
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 from urllib.parse import quote
 
-import httpx2
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from inferencesh._config import ClientOptions
 from inferencesh._protocol import endpoints
+from inferencesh._protocol.deadline import Deadline
 from inferencesh._protocol.follow import Action, Fetch, Finished, OpenStream, PollStatus, Sleep
-from inferencesh._protocol.retry import RetryPolicy
+from inferencesh._protocol.retry import RETRYABLE_STATUSES, RetryPolicy
 from inferencesh._types import StreamMode
-from inferencesh.errors import AgentTimeoutError, StreamError
+from inferencesh.errors import (
+    AgentTimeoutError,
+    APIResponseValidationError,
+    APIStatusError,
+    StreamError,
+)
 from inferencesh.models.chat import (
     ACTIVE_RUN_STATES,
     BUSY_CHAT_STATUSES,
@@ -60,7 +66,11 @@ __all__ = [
     "chat_path",
 ]
 
+if TYPE_CHECKING:
+    import httpx2
+
 _HANDLED_INTERRUPTS = frozenset({"tool_approval", "client_tool"})
+_ModelT = TypeVar("_ModelT", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,15 +160,28 @@ class ChatWatch:
         assistant_message_id: str | None = None,
         expect_turn: bool = False,
         handed_out: MutableSet[str] | None = None,
-        timeout: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        deadline: Deadline | None = None,
     ) -> None:
+        """Follow one turn of chat `chat_id`.
+
+        Args:
+            opts: The client's options (with the call's overrides).
+            chat_id: The chat.
+            mode: `"stream"` or `"poll"`.
+            run_id: The turn's run, when known (from the `POST /agents/run` answer).
+            assistant_message_id: The turn's assistant message, when known.
+            expect_turn: A message was just sent: an idle chat ends the turn only once the
+                turn was seen (implied by `run_id` or `assistant_message_id`).
+            handed_out: The ledger of calls already handed out, shared by an agent's watches.
+            deadline: The caller's overall deadline; its error names this chat from now on.
+        """
         self._opts = opts
         self.chat_id = chat_id
         self._mode: StreamMode = mode
-        self._clock = clock
-        self._timeout = timeout
-        self._deadline = None if timeout is None else clock() + timeout
+        self._deadline = deadline
+        if deadline is not None:
+            deadline.on_expiry = self._timeout_error
+        self._response: httpx2.Response | None = None
         self.run_id = run_id
         self._assistant_id = assistant_message_id
         self._expect_turn = expect_turn or run_id is not None or assistant_message_id is not None
@@ -218,18 +241,35 @@ class ChatWatch:
         return Fetch(self._request(""))
 
     def on_stream_error(self, exc: Exception) -> Action:
-        """The stream broke: reconnect after a backoff, or give up."""
+        """The stream broke, or could not be opened: reconnect after a backoff, or give up.
+
+        An error answer that retrying cannot mend (404: no such chat...) and a `Retry-After`
+        beyond `max_retry_after` are raised as they are.
+        """
         if self.finished:
             return Finished()
-        self.check_deadline()
+        if self._deadline is not None and self._deadline.expired():
+            raise self._timeout_error() from exc
         self._count_attempt()
+        delay = self._retry.backoff(self._failures)
+        if isinstance(exc, APIStatusError):
+            if exc.status_code not in RETRYABLE_STATUSES:
+                raise exc
+            if exc.retry_after is not None:
+                if exc.retry_after > self._opts.max_retry_after:
+                    raise exc
+                delay = exc.retry_after
         if self._failures > self._opts.max_reconnects:
             raise StreamError(
                 f"lost the stream of chat {self.chat_id} {self._failures} times in a row "
                 f"({type(exc).__name__}); the agent may still be working: follow the chat "
                 "again, or read it with get_chat()"
             ) from exc
-        return Sleep(self._cap(self._retry.backoff(self._failures)), self._connect())
+        return Sleep(self._cap(delay), self._connect())
+
+    def on_response(self, response: httpx2.Response) -> None:
+        """The response the next lines or payload come from, kept for error reports."""
+        self._response = response
 
     def on_fetched(self, data: dict[str, Any]) -> tuple[list[ChatItem], Action]:
         """A whole chat arrived from `GET /chats/{id}` (messages included, when sent)."""
@@ -267,17 +307,20 @@ class ChatWatch:
 
     def remaining(self) -> float | None:
         """Seconds left before the caller's deadline, or None without one."""
-        return None if self._deadline is None else self._deadline - self._clock()
+        return None if self._deadline is None else self._deadline.remaining()
 
     def check_deadline(self) -> None:
         """Raise `AgentTimeoutError` once the caller's deadline has passed."""
-        left = self.remaining()
-        if left is not None and left <= 0:
-            raise AgentTimeoutError(
-                f"the agent's turn on chat {self.chat_id} did not end within "
-                f"{self._timeout:g} s; it may still be running (stop it with stop())",
-                chat_id=self.chat_id,
-            )
+        if self._deadline is not None and self._deadline.expired():
+            raise self._timeout_error()
+
+    def _timeout_error(self) -> AgentTimeoutError:
+        seconds = self._deadline.seconds if self._deadline is not None else 0.0
+        return AgentTimeoutError(
+            f"the agent's turn on chat {self.chat_id} did not end within {seconds:g} s;"
+            " it may still be running (stop it with stop())",
+            chat_id=self.chat_id,
+        )
 
     # -- the runner's side ----------------------------------------------------------------
 
@@ -321,10 +364,7 @@ class ChatWatch:
         self._messages[message_id] = merged
         if not self._in_turn(merged) or merged == self._emitted_messages.get(message_id):
             return []
-        try:
-            message = ChatMessage.model_validate(merged)
-        except ValidationError:
-            return []  # a message this client cannot read is not acted on
+        message = self._model(ChatMessage, merged)
         self._emitted_messages[message_id] = merged
         if message.status in FINAL_MESSAGE_STATUSES:
             self._final_messages.add(message_id)
@@ -357,10 +397,7 @@ class ChatWatch:
         chat = {**self._chat, **payload} if partial and self._chat is not None else dict(payload)
         chat.setdefault("id", self.chat_id)
         self._chat = chat
-        try:
-            model = Chat.model_validate(chat)
-        except ValidationError:
-            return []
+        model = self._model(Chat, chat)
         self.chat = model
         items: list[ChatItem] = []
         run: object = chat.get("active_run")
@@ -385,10 +422,7 @@ class ChatWatch:
             self._busy_seen = True
         if run == self._emitted_run:
             return []
-        try:
-            model = AgentRun.model_validate(run)
-        except ValidationError:
-            return []
+        model = self._model(AgentRun, run)
         self._emitted_run = run
         return [RunChanged(model)]
 
@@ -481,25 +515,24 @@ class ChatWatch:
         self._lines_since_connect = 0
 
     def _cap(self, seconds: float) -> float:
-        left = self.remaining()
-        return seconds if left is None else max(0.0, min(seconds, left))
+        return seconds if self._deadline is None else self._deadline.cap(seconds)
 
     def _status(self) -> endpoints.ApiRequest:
         return self._request("/status")
 
     def _request(self, suffix: str, *, stream: bool = False) -> endpoints.ApiRequest:
-        opts = self._opts
-        left = self.remaining()
-        if left is not None:
-            # Never block on one read past the caller's deadline.
-            idle = opts.stream_idle_timeout if stream else opts.timeout.read or left
-            read = max(0.001, min(left, idle))
-            timeout = httpx2.Timeout(
-                opts.timeout.write, connect=opts.timeout.connect, read=read, pool=opts.timeout.pool
-            )
-            opts = replace(
-                opts,
-                timeout=timeout,
-                stream_idle_timeout=read if stream else opts.stream_idle_timeout,
-            )
-        return endpoints.build(opts, "GET", chat_path(self.chat_id, suffix), stream=stream)
+        call = endpoints.build(self._opts, "GET", chat_path(self.chat_id, suffix), stream=stream)
+        if stream:
+            # A stream open is tried once: reconnecting is this follower's job, with its own
+            # budget (retrying inside each reconnect too would multiply the two).
+            call = replace(call, max_retries=0)
+        return call.within(self._deadline)
+
+    def _model(self, model: type[_ModelT], data: dict[str, Any]) -> _ModelT:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            message = f"the API sent a {model.__name__} this client cannot read: {exc}"
+            if self._response is None:  # fed by hand, not read from the API
+                raise ValueError(message) from exc
+            raise APIResponseValidationError(message, response=self._response) from exc
