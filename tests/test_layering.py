@@ -41,6 +41,7 @@ def test_core_never_imports_the_emulator_cli_or_servers(path: Path) -> None:
     banned = (
         "inferencesh.local",
         "inferencesh.cli",
+        "inferencesh.proxy",
         "starlette",
         "uvicorn",
         "asyncio",
@@ -82,7 +83,17 @@ def test_import_is_lazy() -> None:
 def test_client_import_does_not_load_servers_or_aiohttp() -> None:
     code = (
         "import sys; from inferencesh import inference, async_inference; "
-        "print(','.join(m for m in ('starlette', 'uvicorn', 'aiohttp', 'inferencesh.local') if m in sys.modules))"
+        "print(','.join(m for m in ('starlette', 'uvicorn', 'aiohttp', 'inferencesh.local', 'inferencesh.proxy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_proxy_import_loads_no_framework() -> None:
+    """`inferencesh.proxy` runs on the core alone; its helpers import their framework."""
+    code = (
+        "import sys, inferencesh.proxy; "
+        "print(','.join(m for m in ('starlette', 'fastapi', 'flask', 'django', 'uvicorn', 'inferencesh.local') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
