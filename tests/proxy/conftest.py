@@ -3,6 +3,9 @@ ways (ASGI under uvicorn, WSGI under wsgiref) with the same configuration."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -14,7 +17,9 @@ from pydantic import BaseModel
 
 from inferencesh.local import AppContext, Emulator, RunningServer, running
 from inferencesh.proxy import asgi_proxy, wsgi_proxy
-from tests.proxy._servers import Canary, Upstream, serve_asgi, serve_gunicorn, serve_wsgi
+from tests.conformance._clients import Installed
+from tests.proxy import _js
+from tests.proxy._servers import REPO, Canary, Upstream, serve_asgi, serve_gunicorn, serve_wsgi
 
 SERVER_KEY = "sk-proxy-server-key-0123456789"
 BROWSER_KEY = "sk-browser-must-not-be-used"
@@ -172,3 +177,49 @@ def gunicorn_proxy(emulator_server: RunningServer, upstream_url: str) -> Iterato
 def served_proxy(request: pytest.FixtureRequest) -> str:
     """The proxy in front of the emulator under a real ASGI and a real WSGI server."""
     return str(request.getfixturevalue(f"{request.param}_proxy"))
+
+
+# ------------------------------------------------------------------ the JS SDK and the examples
+
+
+@pytest.fixture(scope="session")
+def proxy_js() -> Installed:
+    return _js.install()
+
+
+@pytest.fixture(scope="session")
+def example_urls(emulator_server: RunningServer, proxy_js: Installed) -> Iterator[dict[str, str]]:
+    """Both examples, started as a user starts them, in front of the emulator."""
+    procs: list[subprocess.Popen[str]] = []
+    urls: dict[str, str] = {}
+    try:
+        for name in ("fastapi", "flask"):
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(REPO / "examples" / f"proxy_{name}.py"),
+                    "--port",
+                    "0",
+                    "--upstream",
+                    emulator_server.base_url,
+                    "--sdk-bundle",
+                    str(proxy_js.path / "sdk.browser.js"),
+                ],
+                env=_js.clean_env(INFERENCE_API_KEY=emulator_server.api_key),
+                stdout=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                text=True,
+            )
+            procs.append(proc)
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            match = re.search(r"http://127\.0\.0\.1:\d+", line)
+            assert match, f"proxy_{name}.py printed {line!r}"
+            urls[name] = match[0]
+        yield urls
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
+            if proc.stdout:
+                proc.stdout.close()

@@ -270,8 +270,9 @@ def _query_target(query_string: str) -> str | None:
 
 
 def _content_length(value: str | None) -> int | None:
-    if value is None:
-        return None
+    if value is None or not value.strip():
+        return None  # WSGI servers may pass an empty CONTENT_LENGTH for "none"
+    value = value.strip()
     if not value.isdigit():
         raise ProxyRefused(400, "Invalid Content-Length")
     return int(value)

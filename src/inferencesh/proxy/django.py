@@ -17,13 +17,17 @@ from django.urls import URLPattern, path
 from django.views.decorators.csrf import csrf_exempt
 from typing_extensions import Unpack
 
+from inferencesh.errors import ConfigurationError
 from inferencesh.proxy._core import PROXY_PATH, ProxyCore, ProxyOptions
 from inferencesh.proxy._wsgi import WsgiProxy
 
 __all__ = ["proxy_urlpattern", "proxy_view"]
 
+_STREAMS = ("application/x-ndjson", "text/event-stream")
+
 
 def proxy_view(
+    proxy: WsgiProxy | None = None,
     **options: Unpack[ProxyOptions],
 ) -> Callable[[HttpRequest], HttpResponse | StreamingHttpResponse]:
     """A view forwarding the JS SDK's proxied calls; route it at `api/inference/proxy`.
@@ -35,16 +39,23 @@ def proxy_view(
     (`request.user`, `request.session`).
 
     Args:
+        proxy: A proxy from `wsgi_proxy()` to serve (you then close it); by default one is
+            made from `options`, and lives as long as the process.
         **options: The options of `wsgi_proxy()` (`api_key`, `allowed_hosts`, `authorize`, ...).
 
     Raises:
-        ConfigurationError: a malformed option (see `wsgi_proxy()`).
+        ConfigurationError: a malformed option (see `wsgi_proxy()`), or both `proxy` and
+            options.
     """
-    proxy = WsgiProxy(ProxyCore(framework="django", **options))
+    if proxy is None:
+        proxy = WsgiProxy(ProxyCore(framework="django", **options))
+    elif options:
+        raise ConfigurationError("pass either a proxy or its options, not both")
+    served = proxy
 
     @csrf_exempt
     def view(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-        reply = proxy.handle(
+        reply = served.handle(
             request.method or "GET",
             list(request.headers.items()),
             request.META.get("QUERY_STRING", ""),
@@ -52,6 +63,12 @@ def proxy_view(
             native=request,
             read=request.read,
         )
+        content_type = next((v for k, v in reply.headers if k == "content-type"), "")
+        if content_type.startswith(_STREAMS):
+            # GZipMiddleware compresses a sync stream into one gzip member that it flushes
+            # only at the end, which would hold task updates back; without the request's
+            # Accept-Encoding it leaves the response alone.
+            request.META.pop("HTTP_ACCEPT_ENCODING", None)
         response = StreamingHttpResponse(reply.body, status=reply.status)
         del response["Content-Type"]  # upstream's (or none) is the answer
         for key, value in reply.headers:
@@ -64,6 +81,7 @@ def proxy_view(
 def proxy_urlpattern(
     route: str = PROXY_PATH.lstrip("/"),
     *,
+    proxy: WsgiProxy | None = None,
     name: str = "inferencesh-proxy",
     **options: Unpack[ProxyOptions],
 ) -> URLPattern:
@@ -71,10 +89,12 @@ def proxy_urlpattern(
 
     Args:
         route: The URL pattern (Django's, without a leading slash).
+        proxy: A proxy from `wsgi_proxy()` to serve (see `proxy_view`).
         name: The URL pattern's name (for `reverse`).
         **options: The options of `wsgi_proxy()`.
 
     Raises:
-        ConfigurationError: a malformed option (see `wsgi_proxy()`).
+        ConfigurationError: a malformed option (see `wsgi_proxy()`), or both `proxy` and
+            options.
     """
-    return path(route, proxy_view(**options), name=name)
+    return path(route, proxy_view(proxy, **options), name=name)

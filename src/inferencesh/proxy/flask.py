@@ -15,6 +15,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from typing_extensions import Unpack
 
+from inferencesh.errors import ConfigurationError
 from inferencesh.proxy._core import METHODS, PROXY_PATH, ProxyCore, ProxyOptions
 from inferencesh.proxy._wsgi import WsgiProxy
 
@@ -22,7 +23,11 @@ __all__ = ["proxy_blueprint"]
 
 
 def proxy_blueprint(
-    *, path: str = PROXY_PATH, name: str = "inferencesh_proxy", **options: Unpack[ProxyOptions]
+    proxy: WsgiProxy | None = None,
+    *,
+    path: str = PROXY_PATH,
+    name: str = "inferencesh_proxy",
+    **options: Unpack[ProxyOptions],
 ) -> Blueprint:
     """A blueprint serving the proxy at `path`; register it with `app.register_blueprint`.
 
@@ -31,14 +36,17 @@ def proxy_blueprint(
     in any view.
 
     Args:
+        proxy: A proxy from `wsgi_proxy()` to serve (you then close it); by default one is
+            made from `options`, and lives as long as the process.
         path: Where the JS SDK's `proxyUrl` points (its default is `/api/inference/proxy`).
         name: The blueprint's name.
         **options: The options of `wsgi_proxy()` (`api_key`, `allowed_hosts`, `authorize`, ...).
 
     Raises:
-        ConfigurationError: a malformed option (see `wsgi_proxy()`).
+        ConfigurationError: a malformed option (see `wsgi_proxy()`), or both `proxy` and
+            options.
     """
-    proxy = WsgiProxy(ProxyCore(framework="flask", **options))
+    proxy = _proxy(proxy, options)
     blueprint = Blueprint(name, __name__)
 
     def view() -> Response:
@@ -58,3 +66,11 @@ def proxy_blueprint(
 
     blueprint.add_url_rule(path, endpoint="proxy", view_func=view, methods=list(METHODS))
     return blueprint
+
+
+def _proxy(proxy: WsgiProxy | None, options: ProxyOptions) -> WsgiProxy:
+    if proxy is None:
+        return WsgiProxy(ProxyCore(framework="flask", **options))
+    if options:
+        raise ConfigurationError("pass either a proxy or its options, not both")
+    return proxy
