@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import httpx2
 import pytest
 
 from inferencesh import AsyncInference, Inference, NotFoundError
-from inferencesh.local import AppContext, Emulator
+from inferencesh.local import AppContext, Emulator, RunningServer
+from inferencesh.testing import ScriptedModel, call, reply
 
 
 def test_register_an_app_and_run_it(
@@ -33,3 +35,36 @@ async def test_async_client_fixture(
 ) -> None:
     task = await inferencesh_async_client.run("infsh/echo", {"text": anyio_backend})
     assert task.output == {"text": anyio_backend}
+
+
+def test_the_model_fixture_answers_every_agent(
+    inferencesh_emulator: Emulator,
+    inferencesh_server: RunningServer,
+    inferencesh_model: ScriptedModel,
+) -> None:
+    inferencesh_model.extend([call("get_weather", city="Paris"), reply("Sunny.")])
+    tool = {"name": "get_weather", "type": "client", "client": {"input_schema": {"type": "object"}}}
+    headers = {"authorization": f"Bearer {inferencesh_server.api_key}"}
+    with httpx2.Client(base_url=inferencesh_server.base_url, headers=headers) as http:
+        body = {
+            "chat_id": None,
+            "agent_config": {"core_app": "any/llm", "tools": [tool]},
+            "input": {"text": "hi"},
+        }
+        chat_id = http.post("/agents/run", json=body).json()["data"]["assistant_message"]["chat_id"]
+        inferencesh_emulator.wait_until(
+            lambda: inferencesh_emulator.chat(chat_id)["status"] == "awaiting_input"
+        )
+        [message] = [
+            m
+            for m in inferencesh_emulator.chat(chat_id)["chat_messages"]
+            if m.get("tool_invocations")
+        ]
+        invocation = message["tool_invocations"][0]
+        assert invocation["function"] == {"name": "get_weather", "arguments": {"city": "Paris"}}
+        http.post(f"/tools/{invocation['id']}", json={"result": "18"})
+        inferencesh_emulator.wait_until(
+            lambda: inferencesh_emulator.chat(chat_id)["status"] == "idle"
+        )
+    inferencesh_model.check()
+    assert inferencesh_model.requests[-1].messages[-1].content == "18"
