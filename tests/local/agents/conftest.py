@@ -12,12 +12,20 @@ import pytest
 from inferencesh.local import Emulator, RunningServer, running
 
 API_KEY = "sk-agents-suite-0123"
+STREAM_WAIT = 0.02
 Event = dict[str, Any]
 
 
 @pytest.fixture(scope="session")
 def agents_emu() -> Iterator[Emulator]:
-    emu = Emulator(api_key=API_KEY, heartbeat_interval=0.05, snapshot_interval=None)
+    # Runs start 20 ms after their POST unless a stream attaches; tests that follow the stream
+    # from the start set a long wait, so the model never starts before they are there.
+    emu = Emulator(
+        api_key=API_KEY,
+        heartbeat_interval=0.05,
+        snapshot_interval=None,
+        agent_stream_wait=STREAM_WAIT,
+    )
     yield emu
     emu.close()
 
@@ -32,7 +40,7 @@ def agents_server(agents_emu: Emulator) -> Iterator[RunningServer]:
 def _restore(agents_emu: Emulator) -> Iterator[None]:
     yield
     agents_emu.allow_api_key_approvals = True
-    agents_emu.agent_stream_wait = 0.3
+    agents_emu.agent_stream_wait = STREAM_WAIT
     agents_emu.secrets.clear()
     agents_emu.faults.reset()
 

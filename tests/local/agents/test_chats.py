@@ -217,7 +217,8 @@ def test_stop_cancels_the_run_and_what_it_left_open(chats: Chats, http: httpx2.C
     assert http.post("/chats/chat_nope/stop").status_code == 404
 
 
-def test_stop_before_the_model_ran(chats: Chats, http: httpx2.Client) -> None:
+def test_stop_before_the_model_ran(chats: Chats, http: httpx2.Client, agents_emu: Emulator) -> None:
+    agents_emu.agent_stream_wait = 30
     chat_id = chats.start(scripted({"text": "never"}))  # waits for a stream that never comes
     assert http.post(f"/chats/{chat_id}/stop").status_code == 200
     chat = chats.emu.chat(chat_id)
