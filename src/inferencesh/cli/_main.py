@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from inferencesh import __version__
+from inferencesh.cli._agents import add_serve_arguments, serve_agent_options
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="BYTES",
         help="largest request body of an API call, in bytes (16 MiB)",
     )
+    add_serve_arguments(serve)
 
     demo = commands.add_parser("demo", help="run apps on an in-process emulator and show the SDK")
     demo.add_argument("--fast", action="store_true", help="shorter slow-app runs")
@@ -67,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 data_dir=args.data_dir,
                 max_upload_size=args.max_upload_size,
                 max_body_size=args.max_body_size,
+                **serve_agent_options(args),
             )
         if args.command == "demo":
             from inferencesh.cli._demo import demo

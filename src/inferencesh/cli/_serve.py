@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from inferencesh.cli._agents import configure_agents
 from inferencesh.cli._main import require_local_extra
 
 
@@ -15,6 +16,7 @@ def serve(
     data_dir: str | None = None,
     max_upload_size: int | None = None,
     max_body_size: int | None = None,
+    **agent_options: Any,
 ) -> int:
     """Run the emulator until interrupted."""
     require_local_extra()
@@ -27,6 +29,7 @@ def serve(
     if max_body_size is not None:
         options["max_body_size"] = max_body_size
     emulator = Emulator(**options)
+    configure_agents(emulator, **agent_options)  # --agent, --llm: see cli/_agents.py
     try:
         serve_emulator(host=host, port=port, api_key=api_key, emulator=emulator)
     finally:
