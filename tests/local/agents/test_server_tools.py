@@ -281,3 +281,17 @@ def test_finish_sets_the_chats_output_and_ends_the_run(chats: Chats, http: httpx
     )
     assert [m["role"] for m in chat["chat_messages"]] == ["user", "assistant", "tool"]
     assert http.get(f"/chats/{chat_id}").json()["data"]["output"] == {"answer": 42}
+
+
+def test_a_tool_the_emulator_fails_to_run_fails_the_call_not_the_run(
+    chats: Chats, agents_emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(invocation_id: str) -> None:
+        raise RuntimeError("emulator bug")
+
+    monkeypatch.setattr(agents_emu.agent_runtime.engine.tools, "run", broken)
+    app = tool("echo", "app", {"ref": "infsh/echo"})
+    chat = chats.idle(chats.start(scripted(call("echo", text="x"), reply("recovered"), tools=[app])))
+    [invocation] = chats.invocations(chat["id"])
+    assert invocation["status"] == "failed" and "RuntimeError: emulator bug" in invocation["result"]
+    assert texts(chat)[-1] == "recovered"

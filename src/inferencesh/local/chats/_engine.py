@@ -176,7 +176,12 @@ class TurnEngine:
             return
         outcome: Followup | None = None
         with self._scope(info[0].run_id):
-            outcome = await self.tools.run(invocation_id)
+            try:
+                outcome = await self.tools.run(invocation_id)
+            except Exception as exc:  # an emulator bug fails the call, not the run forever
+                _log.exception("tool invocation %s failed", invocation_id)
+                why = f"the emulator could not run this tool: {type(exc).__name__}: {exc}"
+                outcome = self._store.finish_server_tool(invocation_id, False, why)
         self.carry_out(outcome)
 
     async def _approval_timer(self, invocation_id: str, seconds: float) -> None:
@@ -189,17 +194,17 @@ class TurnEngine:
         """Run a sub-agent as a child chat of `parent_id`; `(ok, its answer or the error)`."""
         try:
             config, agent = self._resolve_agent(agent_ref)
+            _user, _assistant, run_id = self._store.open_turn(
+                chat_id=None,
+                config=config,
+                agent=agent,
+                context=None,
+                content=[{"type": "text", "text": message}],
+                base_url=base_url,
+                parent_id=parent_id,
+            )
         except ApiError as exc:
             return False, exc.detail
-        _user, _assistant, run_id = self._store.open_turn(
-            chat_id=None,
-            config=config,
-            agent=agent,
-            context=None,
-            content=[{"type": "text", "text": message}],
-            base_url=base_url,
-            parent_id=parent_id,
-        )
         done = self._run_waiters[run_id] = anyio.Event()
         await self._start(run_id, False)
         try:
