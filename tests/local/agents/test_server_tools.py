@@ -291,7 +291,9 @@ def test_a_tool_the_emulator_fails_to_run_fails_the_call_not_the_run(
 
     monkeypatch.setattr(agents_emu.agent_runtime.engine.tools, "run", broken)
     app = tool("echo", "app", {"ref": "infsh/echo"})
-    chat = chats.idle(chats.start(scripted(call("echo", text="x"), reply("recovered"), tools=[app])))
+    chat = chats.idle(
+        chats.start(scripted(call("echo", text="x"), reply("recovered"), tools=[app]))
+    )
     [invocation] = chats.invocations(chat["id"])
     assert invocation["status"] == "failed" and "RuntimeError: emulator bug" in invocation["result"]
     assert texts(chat)[-1] == "recovered"
