@@ -1,8 +1,8 @@
 """Headless Chromium with the official JS SDK, through the FastAPI example, to the emulator.
 
 Debian's `chromium` (not a browser a test tool downloads), driven by playwright-core. The
-page is the example's own; the test picks a file in its `<input type=file>` as a person
-would. Outside CI a missing Chromium skips this test with what to install; under `CI=true`
+page is the example's own: a streamed task, a file picked in its `<input type=file>` as a
+person would, and an agent message whose client tool runs in the page. Outside CI a missing Chromium skips this test with what to install; under `CI=true`
 it fails.
 """
 
@@ -82,6 +82,11 @@ def test_a_browser_page_streams_and_uploads_through_the_proxy(
     digest = hashlib.sha256(PNG).hexdigest()
     assert upload["output"]["file"] == {"size": len(PNG), "sha256": digest, "name": "picked.png"}
     assert digest in result["shown"]
+    agent = demo["agent"]
+    assert agent["calls"] == [{"name": "get_weather", "args": {"city": "Paris"}}]
+    assert agent["roles"][:4] == ["user", "assistant", "tool", "assistant"]
+    assert "72" in agent["reply"] and "sunny" in agent["reply"]
+    assert result["reply"] == agent["reply"]
     # The key never reached the browser: no request carried one, no answer contained it.
     key = emulator_server.api_key
     assert all("authorization" not in r["headers"] for r in result["requests"])

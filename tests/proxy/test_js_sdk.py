@@ -43,7 +43,16 @@ def check_upload(result: dict[str, Any]) -> None:
     assert result["output"]["file"] == {"size": 70, "sha256": result["expected"], "name": "dot.png"}
 
 
-@pytest.mark.parametrize("name", ["run-stream", "deltas", "upload", "manage", "legacy-sse"])
+def check_agent(result: dict[str, Any]) -> None:
+    assert result["calls"] == [{"name": "get_weather", "args": {"city": "Paris"}}]
+    assert result["status"] == "idle"
+    assert result["roles"][:4] == ["user", "assistant", "tool", "assistant"]
+    assert "72" in result["reply"] and "sunny" in result["reply"]
+
+
+@pytest.mark.parametrize(
+    "name", ["run-stream", "deltas", "upload", "manage", "legacy-sse", "agent-client-tool"]
+)
 def test_examples_with_the_official_sdk(name: str, example: str, proxy_js: Installed) -> None:
     result = flow(proxy_js, example + "/api/inference/proxy", "default", name)
     if name == "run-stream":
@@ -52,6 +61,8 @@ def test_examples_with_the_official_sdk(name: str, example: str, proxy_js: Insta
         assert result["status"] == COMPLETED and result["deltas"] > 1
     elif name == "upload":
         check_upload(result)
+    elif name == "agent-client-tool":
+        check_agent(result)
     elif name == "manage":
         assert result["listed"] and result["got"]
         assert result["afterDelete"]["rejected"]
@@ -75,6 +86,7 @@ def test_bare_proxies_with_the_official_sdk(
 ) -> None:
     check_run_stream(flow(proxy_js, served_proxy, emulator_server.base_url, "run-stream"))
     check_upload(flow(proxy_js, served_proxy, emulator_server.base_url, "upload"))
+    check_agent(flow(proxy_js, served_proxy, emulator_server.base_url, "agent-client-tool"))
 
 
 def test_a_refusal_as_the_sdk_reports_it(

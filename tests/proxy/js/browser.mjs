@@ -1,6 +1,7 @@
 // Headless Chromium (the system's, driven by playwright-core) uses a page served by an example:
-// the official JS SDK in proxy mode streams a task and uploads a file picked in an
-// <input type=file>, as a person would.
+// the official JS SDK in proxy mode streams a task, uploads a file picked in an
+// <input type=file>, and sends an agent a message whose client tool runs in the page, as a
+// person would.
 //
 //   PLAYWRIGHT_CORE=<playwright-core/index.mjs> node browser.mjs PAGE_URL PNG_PATH CHROMIUM GATE
 //
@@ -66,9 +67,14 @@ try {
   await page.click("#upload");
   await page.waitForFunction(() => window.demo.upload !== null || window.demo.errors.length, null, WAIT);
 
+  // An agent message whose client tool runs in the page.
+  await page.click("#ask");
+  await page.waitForFunction(() => window.demo.agent !== null || window.demo.errors.length, null, WAIT);
+  const reply = await page.locator("#agent-reply").textContent();
+
   const demo = await page.evaluate(() => window.demo);
   const shown = await page.locator("#upload-output").textContent();
-  console.log(JSON.stringify({ ok: true, result: { demo, listed, shown, requests, bodies, consoleErrors } }));
+  console.log(JSON.stringify({ ok: true, result: { demo, listed, shown, reply, requests, bodies, consoleErrors } }));
 } catch (err) {
   console.log(JSON.stringify({ ok: false, error: String(err?.stack ?? err) }));
   process.exitCode = 1;

@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url";
 
 const [proxyUrl, baseUrl, flowName] = process.argv.slice(2);
 const sdk = await import(pathToFileURL(process.env.INFERENCESH_JS_SDK).href);
-const { inference, InferenceError, isTerminalStatus } = sdk;
+const { inference, InferenceError, isTerminalStatus, tool, string } = sdk;
 
 const client = inference({ proxyUrl, ...(baseUrl === "default" ? {} : { baseUrl }) });
 const SLOW = { app: "infsh/slow", input: { steps: 3, interval: 0.05 } };
@@ -99,16 +99,43 @@ const FLOWS = {
     return { statuses };
   },
 
+  /** An agent message with a client tool: the chat streams through the proxy, the tool runs
+   * here, its result goes back through the proxy, and the agent answers from it. */
+  async "agent-client-tool"() {
+    const weather = tool("get_weather").describe("Get current weather").param("city", string("City name")).build();
+    const agent = client.agent({
+      core_app: { ref: "infsh/claude-sonnet-4@abc123" },
+      system_prompt: "You are a helpful assistant.",
+      tools: [weather],
+    });
+    const calls = [];
+    try {
+      await agent.sendMessage("What is the weather in Paris?", {
+        onToolCall: async (call) => {
+          calls.push({ name: call.name, args: call.args });
+          await agent.submitToolResult(call.id, JSON.stringify({ temp: 72, conditions: "sunny" }));
+        },
+      });
+      const chat = await agent.getChat();
+      const messages = chat.chat_messages ?? [];
+      const text = (m) => (m.content ?? []).filter((c) => c.type === "text").map((c) => c.text ?? "").join("");
+      return { calls, status: chat.status, roles: messages.map((m) => m.role), reply: text(messages.at(-1) ?? {}) };
+    } finally {
+      agent.disconnect();
+    }
+  },
+
   /** A base URL the proxy does not serve: the SDK reports the proxy's 412. */
   async refused() {
     return rejection(client.run(SLOW));
   },
 };
 
+let report;
 try {
-  const result = await FLOWS[flowName]();
-  console.log(JSON.stringify({ flow: flowName, ok: true, result }));
+  report = { flow: flowName, ok: true, result: await FLOWS[flowName]() };
 } catch (err) {
-  console.log(JSON.stringify({ flow: flowName, ok: false, error: describeError(err), stack: err?.stack }));
-  process.exitCode = 1;
+  report = { flow: flowName, ok: false, error: describeError(err), stack: err?.stack };
 }
+// Exit once the line is out: a closed stream or a poll timer may still hold the loop.
+process.stdout.write(JSON.stringify(report) + "\n", () => process.exit(report.ok ? 0 : 1));
