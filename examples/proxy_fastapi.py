@@ -66,7 +66,11 @@ def main() -> None:
     args = parser.parse_args()
     with upstream(args.upstream) as (base_url, key):
         app = create_app(sdk_bundle=args.sdk_bundle, api_base_url=base_url, api_key=key)
-        sock = socket.create_server(("127.0.0.1", args.port))
+        # IPPROTO_TCP: asyncio then turns off Nagle's algorithm, which would hold small
+        # responses back for the peer's delayed ACK (40 ms).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", args.port))
         print(
             f"Serving on http://127.0.0.1:{sock.getsockname()[1]} (calls go to {base_url})",
             flush=True,

@@ -102,6 +102,7 @@ def serve_gunicorn(app: str, env: Mapping[str, str]) -> Iterator[str]:
     starts and connections wait in the backlog until it accepts them.
     """
     sock = _bind()
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted ones
     sock.listen(128)
     fd = sock.fileno()
     argv = [

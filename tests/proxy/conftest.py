@@ -16,7 +16,8 @@ import pytest
 from pydantic import BaseModel
 
 from inferencesh.local import AppContext, Emulator, RunningServer, running
-from inferencesh.proxy import asgi_proxy, wsgi_proxy
+from inferencesh.proxy import AsgiProxy, asgi_proxy, wsgi_proxy
+from inferencesh.proxy._core import ProxyCore
 from tests.conformance._clients import Installed
 from tests.proxy import _js
 from tests.proxy._servers import REPO, Canary, Upstream, serve_asgi, serve_gunicorn, serve_wsgi
@@ -73,9 +74,24 @@ def wsgi_proxy_url(upstream_url: str) -> Iterator[str]:
     app.close()
 
 
-@pytest.fixture(params=["asgi", "wsgi"])
+@pytest.fixture(scope="session")
+def asgi_httpx2_proxy_url(upstream_url: str) -> Iterator[str]:
+    """The ASGI proxy on httpx2's client, as it runs on trio or without aiohttp."""
+    proxy = AsgiProxy(ProxyCore(framework="asgi", **options(upstream_url)), upstream="httpx2")
+    with serve_asgi(proxy) as url:
+        yield url + "/api/inference/proxy"
+
+
+@pytest.fixture(params=["asgi", "asgi_httpx2", "wsgi"])
 def proxy_url(request: pytest.FixtureRequest) -> str:
-    """The standard proxy, served as ASGI (uvicorn) and as WSGI (wsgiref)."""
+    """The standard proxy, served as ASGI (uvicorn; aiohttp and httpx2 upstream clients) and
+    as WSGI (wsgiref)."""
+    return str(request.getfixturevalue(f"{request.param}_proxy_url"))
+
+
+@pytest.fixture(params=["asgi", "wsgi"])
+def front_proxy_url(request: pytest.FixtureRequest) -> str:
+    """ASGI and WSGI, for refusals made before any upstream client is involved."""
     return str(request.getfixturevalue(f"{request.param}_proxy_url"))
 
 
@@ -173,9 +189,19 @@ def gunicorn_proxy(emulator_server: RunningServer, upstream_url: str) -> Iterato
         yield url + "/api/inference/proxy"
 
 
-@pytest.fixture(params=["uvicorn", "gunicorn"])
+@pytest.fixture(scope="session")
+def uvicorn_httpx2_proxy(emulator_server: RunningServer, upstream_url: str) -> Iterator[str]:
+    """The ASGI proxy on httpx2's upstream client, under uvicorn."""
+    allowed = hosts(emulator_server.base_url, upstream_url)
+    core = ProxyCore(framework="asgi", api_key=emulator_server.api_key, allowed_hosts=allowed)
+    with serve_asgi(AsgiProxy(core, upstream="httpx2")) as url:
+        yield url + "/api/inference/proxy"
+
+
+@pytest.fixture(params=["uvicorn", "uvicorn_httpx2", "gunicorn"])
 def served_proxy(request: pytest.FixtureRequest) -> str:
-    """The proxy in front of the emulator under a real ASGI and a real WSGI server."""
+    """The proxy in front of the emulator under a real ASGI server (with either upstream
+    client) and a real WSGI server."""
     return str(request.getfixturevalue(f"{request.param}_proxy"))
 
 

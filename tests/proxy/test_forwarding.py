@@ -146,7 +146,7 @@ def test_upstream_down_is_a_502(proxy_url: str, http: httpx2.Client) -> None:
     with serve_asgi(asgi_proxy(api_key=SERVER_KEY, allowed_hosts=(f"127.0.0.1:{port}",))) as url:
         response = http.get(url, headers={"x-inf-target-url": f"http://127.0.0.1:{port}/x"})
     assert response.status_code == 502
-    assert response.json() == {"error": "Upstream call failed (ConnectError)"}
+    assert response.json() == {"error": "Upstream call failed: could not connect"}
 
 
 # ------------------------------------------------------------------ options

@@ -154,12 +154,13 @@ def test_refused_targets(
     kind: str,
     target: str,
     status: int,
-    proxy_url: str,
+    front_proxy_url: str,
     upstream_url: str,
     canary: Canary,
     upstream: Upstream,
     http: httpx2.Client,
 ) -> None:
+    proxy_url = front_proxy_url
     url = target.format(c=canary.port, e=port_of(upstream_url))
     hits = canary.hits
     # As the JS SDK sends it: the query form (EventSource) and, when it is a valid header

@@ -8,10 +8,16 @@ from typing import Any, TypeAlias
 
 import anyio
 import anyio.to_thread
-import httpx2
 
-from inferencesh.proxy._core import ProxyCore, logger
+from inferencesh.proxy._core import Outgoing, ProxyCore, logger
 from inferencesh.proxy._request import ProxyRefused, ProxyRequest
+from inferencesh.proxy._upstream import (
+    AsyncUpstream,
+    Backend,
+    UpstreamBroke,
+    UpstreamResponse,
+    choose,
+)
 
 __all__ = ["AsgiProxy"]
 
@@ -29,24 +35,32 @@ class AsgiProxy:
     """An ASGI app that forwards the JS SDK's proxied calls with the server's API key.
 
     Made by `asgi_proxy()`. It answers at whatever path it is mounted on; upstream
-    connections are pooled in one `httpx2.AsyncClient`, closed on the ASGI lifespan's
-    shutdown or by `aclose()`. Use one instance per event loop.
+    connections are pooled (aiohttp on asyncio when installed, httpx2 otherwise), closed on
+    the ASGI lifespan's shutdown or by `aclose()`. Use one instance per event loop.
     """
 
-    def __init__(self, core: ProxyCore) -> None:
-        self._core = core
-        self._client: httpx2.AsyncClient | None = None
+    def __init__(self, core: ProxyCore, *, upstream: Backend = "auto") -> None:
+        """Serve `core`'s configuration.
 
-    def _http(self) -> httpx2.AsyncClient:
-        if self._client is None:
-            self._client = httpx2.AsyncClient(**self._core.client_options())
-        return self._client
+        Args:
+            core: The configuration (`asgi_proxy()` builds it).
+            upstream: The upstream HTTP client: `"auto"` picks aiohttp on asyncio when it is
+                installed, httpx2 otherwise (trio); or name one.
+        """
+        self._core = core
+        self._backend: Backend = upstream
+        self._upstream: AsyncUpstream | None = None
+
+    def _client(self) -> AsyncUpstream:
+        if self._upstream is None:
+            self._upstream = choose(self._core, self._backend)
+        return self._upstream
 
     async def aclose(self) -> None:
         """Close the pooled upstream connections (a later call opens new ones)."""
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
+        upstream, self._upstream = self._upstream, None
+        if upstream is not None:
+            await upstream.aclose()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -56,20 +70,20 @@ class AsgiProxy:
         if kind != "http":
             raise RuntimeError(f"the inference.sh proxy serves HTTP only, not {kind!r}")
         try:
-            request = await self._prepare(scope, receive)
+            outgoing = await self._prepare(scope, receive)
         except ProxyRefused as refusal:
             await _refuse(send, refusal, scope)
             return
         except _Gone:
             return
         try:
-            response = await self._http().send(request, stream=True)
-        except httpx2.TransportError as exc:
-            await _refuse(send, self._core.transport_error(exc), scope)
+            response = await self._client().send(outgoing)
+        except ProxyRefused as refusal:
+            await _refuse(send, refusal, scope)
             return
         try:
             try:
-                headers = self._core.answer(response.status_code, _decoded(response.headers.raw))
+                headers = self._core.answer(response.status, response.headers)
             except ProxyRefused as refusal:
                 await _refuse(send, refusal, scope)
                 return
@@ -77,7 +91,7 @@ class AsgiProxy:
         finally:
             await response.aclose()
 
-    async def _prepare(self, scope: Scope, receive: Receive) -> httpx2.Request:
+    async def _prepare(self, scope: Scope, receive: Receive) -> Outgoing:
         core = self._core
         client = scope.get("client")
         pending = core.inspect(
@@ -134,29 +148,37 @@ async def _read_body(receive: Receive, core: ProxyCore) -> bytes:
 
 
 async def _relay(
-    response: httpx2.Response, headers: list[tuple[str, str]], receive: Receive, send: Send
+    response: UpstreamResponse, headers: list[tuple[str, str]], receive: Receive, send: Send
 ) -> None:
     """Stream the upstream body chunk by chunk until it ends or the browser leaves."""
     await send(
         {
             "type": "http.response.start",
-            "status": response.status_code,
+            "status": response.status,
             "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
         }
     )
+    if any(name == "content-length" for name, _ in headers):
+        # A body of known length ends by itself: no need to watch for the browser leaving
+        # (a task per call costs about a tenth of the proxy's time per request).
+        await _pump(response, send)
+        return
     async with anyio.create_task_group() as group:
         group.start_soon(_cancel_on_disconnect, receive, group.cancel_scope)
-        try:
-            async for chunk in response.aiter_raw():
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except httpx2.TransportError as exc:
-            # Ending the response normally would pass a cut stream off as complete;
-            # returning unfinished makes the server drop the connection instead.
-            logger.warning("proxy: upstream stream broke off (%s)", type(exc).__name__)
-            group.cancel_scope.cancel()
-            return
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        await _pump(response, send)
         group.cancel_scope.cancel()
+
+
+async def _pump(response: UpstreamResponse, send: Send) -> None:
+    try:
+        async for chunk in response.chunks():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    except UpstreamBroke as exc:
+        # Ending the response normally would pass a cut stream off as complete; returning
+        # unfinished makes the server drop the connection instead.
+        logger.warning("proxy: upstream stream broke off (%s)", exc)
+        return
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:

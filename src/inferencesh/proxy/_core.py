@@ -16,11 +16,8 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, TypeAlias, TypedDict
 from urllib.parse import parse_qsl
-
-import httpx2
 
 from inferencesh import __version__
 from inferencesh.errors import ConfigurationError
@@ -42,6 +39,7 @@ __all__ = [
     "TARGET_PARAM",
     "ApiKey",
     "Authorizer",
+    "Outgoing",
     "Pending",
     "ProxyCore",
     "ProxyOptions",
@@ -113,20 +111,11 @@ class ProxyCore:
         self.api_key = api_key
         self.authorize = authorize
         self.max_body_size = max_body_size
-        self.timeout = httpx2.Timeout(timeout, connect=min(timeout, 10.0))
+        self.timeout = timeout
+        """Seconds to wait for upstream to send its next bytes."""
+        self.connect_timeout = min(timeout, 10.0)
+        """Seconds to wait for a connection to upstream."""
         self.agent = f"inferencesh-py-proxy/{__version__} ({framework})"
-
-    def client_options(self) -> dict[str, Any]:
-        """Options for the upstream httpx2 client (either flavour)."""
-        return {
-            "timeout": self.timeout,
-            "follow_redirects": False,
-            # No proxy variables or .netrc: the key goes to the target and nowhere else.
-            "trust_env": False,
-            "limits": httpx2.Limits(max_connections=None, max_keepalive_connections=100),
-            # Upstream cookies belong to no browser in particular: never store or replay them.
-            "cookies": CookieJar(DefaultCookiePolicy(allowed_domains=[])),
-        }
 
     def inspect(
         self,
@@ -217,28 +206,20 @@ class ProxyCore:
         if size > self.max_body_size:
             raise ProxyRefused(413, f"Request body larger than {self.max_body_size} bytes")
 
-    def upstream(self, pending: Pending, key: str, body: bytes) -> httpx2.Request:
+    def upstream(self, pending: Pending, key: str, body: bytes) -> Outgoing:
         """Step 5: the request to send (GET carries no body, as in the JS proxy).
 
         Raises:
-            ProxyRefused: 400, a header to forward is malformed; 500, the URL does not parse
-                back to the checked host (never expected: a guard against parser drift).
+            ProxyRefused: 400, a header to forward is malformed.
         """
-        headers = request_headers(pending.incoming, api_key=key, agent=self.agent)
-        content = b"" if pending.request.method == "GET" else body
-        origin = pending.target.origin
-        request = httpx2.Request(
-            pending.request.method, pending.target.url, headers=headers, content=content
+        return Outgoing(
+            method=pending.request.method,
+            url=pending.target.url,
+            origin=pending.target.origin,
+            path=pending.target.path,
+            headers=request_headers(pending.incoming, api_key=key, agent=self.agent),
+            content=b"" if pending.request.method == "GET" else body,
         )
-        url = request.url
-        if (
-            url.userinfo
-            or url.scheme != origin.scheme
-            or url.host != origin.bare_host
-            or (url.port or DEFAULT_PORTS[origin.scheme]) != origin.port
-        ):
-            raise ProxyRefused(500, "The target URL did not parse back to the checked host")
-        return request
 
     def answer(self, status: int, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
         """Step 6: the headers the browser gets, or a refusal of a redirect.
@@ -253,13 +234,45 @@ class ProxyCore:
             )
         return response_headers(headers)
 
-    def transport_error(self, exc: httpx2.TransportError) -> ProxyRefused:
-        """The refusal for an upstream call that failed before a response: 504 or 502."""
-        kind = type(exc).__name__
-        logger.warning("proxy: upstream call failed (%s)", kind)
-        if isinstance(exc, httpx2.TimeoutException):
-            return ProxyRefused(504, f"Upstream did not answer in time ({kind})")
-        return ProxyRefused(502, f"Upstream call failed ({kind})")
+    def upstream_failed(
+        self, exc: BaseException, *, timeout: bool = False, connect: bool = False
+    ) -> ProxyRefused:
+        """The refusal for an upstream call that failed before an answer: 504 or 502."""
+        logger.warning("proxy: upstream call failed (%s)", type(exc).__name__)
+        if timeout:
+            return ProxyRefused(504, "Upstream did not answer in time")
+        if connect:
+            return ProxyRefused(502, "Upstream call failed: could not connect")
+        return ProxyRefused(502, "Upstream call failed: the connection broke")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outgoing:
+    """The upstream request, for whichever HTTP client sends it."""
+
+    method: str
+    url: str
+    origin: Origin
+    path: str
+    """The path and query, as sent in the request line."""
+    headers: list[tuple[str, str]]
+    content: bytes
+
+    def check_parsed(self, *, scheme: str, host: str, port: int | None, userinfo: object) -> None:
+        """Guard against parser drift: the client's parse of `url` is the checked origin.
+
+        Raises:
+            ProxyRefused: 500, the HTTP client read another host out of the URL (never
+                expected: the URL is canonical by the time it gets here).
+        """
+        origin = self.origin
+        if (
+            userinfo
+            or scheme != origin.scheme
+            or host != origin.bare_host
+            or (port or DEFAULT_PORTS[origin.scheme]) != origin.port
+        ):
+            raise ProxyRefused(500, "The target URL did not parse back to the checked host")
 
 
 def _query_target(query_string: str) -> str | None:

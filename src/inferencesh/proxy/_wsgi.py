@@ -3,49 +3,21 @@
 from __future__ import annotations
 
 import inspect
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 import anyio
-import httpx2
 
-from inferencesh.proxy._core import ProxyCore, logger
+from inferencesh.proxy._core import Outgoing, ProxyCore, logger
 from inferencesh.proxy._request import ProxyRefused, ProxyRequest
+from inferencesh.proxy._sync_upstream import SyncUpstream
 
 __all__ = ["Reply", "WsgiProxy"]
 
 _CHUNK = 64 * 1024
 StartResponse = Callable[..., Any]
-
-
-class _Body:
-    """The upstream body as a WSGI iterable.
-
-    Servers call `close()` when the response ends or the browser goes away; it closes the
-    upstream response.
-    """
-
-    def __init__(self, response: httpx2.Response) -> None:
-        self._response = response
-        self._chunks = response.iter_raw()
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self
-
-    def __next__(self) -> bytes:
-        try:
-            return next(self._chunks)
-        except httpx2.TransportError as exc:
-            # Raising makes the server drop the connection: a cut stream must not look whole.
-            logger.warning("proxy: upstream stream broke off (%s)", type(exc).__name__)
-            self.close()
-            raise
-
-    def close(self) -> None:
-        self._response.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,29 +41,16 @@ class WsgiProxy:
     """A WSGI app that forwards the JS SDK's proxied calls with the server's API key.
 
     Made by `wsgi_proxy()`. It answers at whatever path it is mounted on; upstream
-    connections are pooled in one thread-safe `httpx2.Client`, closed by `close()`.
+    connections (`http.client`) are pooled across the server's threads, closed by `close()`.
     """
 
     def __init__(self, core: ProxyCore) -> None:
         self._core = core
-        self._client: httpx2.Client | None = None
-        self._lock = threading.Lock()
-
-    def _http(self) -> httpx2.Client:
-        client = self._client
-        if client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = httpx2.Client(**self._core.client_options())
-                client = self._client
-        return client
+        self._upstream = SyncUpstream(core)
 
     def close(self) -> None:
         """Close the pooled upstream connections (a later call opens new ones)."""
-        with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        self._upstream.close()
 
     def __call__(
         self, environ: Mapping[str, Any], start_response: StartResponse
@@ -119,19 +78,17 @@ class WsgiProxy:
     ) -> Reply:
         """Forward one call; what frameworks' views use (`read(n)` reads the body)."""
         try:
-            request = self._prepare(method, headers, query_string, client, native, read)
+            outgoing = self._prepare(method, headers, query_string, client, native, read)
+            response = self._upstream.send(outgoing)
         except ProxyRefused as refusal:
             return _refused(refusal, method)
         try:
-            response = self._http().send(request, stream=True)
-        except httpx2.TransportError as exc:
-            return _refused(self._core.transport_error(exc), method)
-        try:
-            answer = self._core.answer(response.status_code, _decoded(response.headers.raw))
+            answer = self._core.answer(response.status, response.headers)
         except ProxyRefused as refusal:
             response.close()
             return _refused(refusal, method)
-        return Reply(response.status_code, answer, _Body(response))
+        # Servers call the body's close() when the response ends or the browser goes away.
+        return Reply(response.status, answer, response)
 
     def _prepare(
         self,
@@ -141,7 +98,7 @@ class WsgiProxy:
         client: str | None,
         native: Any,
         read: Callable[[int], bytes],
-    ) -> httpx2.Request:
+    ) -> Outgoing:
         core = self._core
         pending = core.inspect(method, headers, query_string, client=client, native=native)
         if core.authorize is not None:
@@ -211,7 +168,3 @@ def _environ_reader(environ: Mapping[str, Any]) -> Callable[[int], bytes]:
 def _refused(refusal: ProxyRefused, method: str) -> Reply:
     logger.debug("proxy: %s refused with %d: %s", method, refusal.status, refusal.message)
     return Reply(refusal.status, refusal.response_headers(), [refusal.body()])
-
-
-def _decoded(raw: Any) -> list[tuple[str, str]]:
-    return [(bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in raw]
