@@ -8,6 +8,7 @@ from typing import Any
 import httpx2
 
 from inferencesh.local import Emulator
+from inferencesh.testing import ScriptedModel, reply
 from tests.local.agents.conftest import Chats, Event, client_tool, scripted, texts
 
 PROBLEM = "https://api.inference.sh/errors/"
@@ -251,3 +252,53 @@ def test_requests_that_cannot_work_are_refused(chats: Chats, http: httpx2.Client
         "invalid_request",
     )
     assert len(chats.emu.chats()) == len({c["id"] for c in chats.emu.chats()})  # nothing half-made
+
+
+def test_attachments_reach_the_message_and_the_model(chats: Chats, agents_emu: Emulator) -> None:
+    model = agents_emu.models.register(
+        "test/files-llm", ScriptedModel(reply("seen"), reply("seen again"))
+    )
+    config = {"core_app": {"ref": "test/files-llm"}}
+    png = {
+        "id": "f1",
+        "uri": "https://files.example/cat.png",
+        "filename": "cat.png",
+        "content_type": "image/png",
+        "size": 3,
+    }
+    txt = {
+        "id": "f2",
+        "uri": "https://files.example/notes.txt",
+        "filename": "notes.txt",
+        "content_type": "text/plain",
+        "size": 5,
+    }
+    sent = chats.send(
+        "Look", agent_config=config, input={"text": "Look", "attachments": [png, txt]}
+    )
+    chat_id = sent["user_message"]["chat_id"]
+    assert sent["user_message"]["content"] == [
+        {"type": "text", "text": "Look"},
+        {"type": "image", "image": png["uri"]},
+        {"type": "file", "file": txt["uri"]},
+    ]
+    chats.idle(chat_id)
+    # The JS SDK's form: uris in images/files (read only without attachments).
+    js_input = {
+        "text": "More",
+        "images": ["https://files.example/dog.png"],
+        "files": [],
+        "role": "user",
+        "context": [],
+        "system_prompt": "",
+        "context_size": 0,
+    }
+    again = chats.send("More", chat_id=chat_id, agent_config=config, input=js_input)
+    assert again["user_message"]["content"][1] == {
+        "type": "image",
+        "image": "https://files.example/dog.png",
+    }
+    chats.idle(chat_id)
+    first, second = model.requests_of(chat_id)
+    assert first.messages[0].content == f"Look\n[attached: {png['uri']}]\n[attached: {txt['uri']}]"
+    assert second.messages[-1].content == "More\n[attached: https://files.example/dog.png]"
