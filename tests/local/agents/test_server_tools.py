@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import anyio
 import httpx2
 import pytest
 
 from inferencesh.local import Emulator
+from inferencesh.local.models import ModelReply, ModelRequest
 from inferencesh.testing import call, calls, reply, scripted_core_app
 from tests.local.agents.conftest import Chats, scripted, texts
 
@@ -297,3 +299,26 @@ def test_a_tool_the_emulator_fails_to_run_fails_the_call_not_the_run(
     [invocation] = chats.invocations(chat["id"])
     assert invocation["status"] == "failed" and "RuntimeError: emulator bug" in invocation["result"]
     assert texts(chat)[-1] == "recovered"
+
+
+def test_stopping_the_parent_while_the_childs_model_works_stops_the_child(
+    chats: Chats, agents_emu: Emulator, http: httpx2.Client
+) -> None:
+    entered = threading.Event()
+
+    class Slow:
+        async def complete(self, request: ModelRequest, emit: Any) -> ModelReply:
+            entered.set()
+            await anyio.sleep_forever()
+            raise AssertionError("unreachable")
+
+    agents_emu.models.register("test/slow-llm", Slow())
+    agents_emu.agent("test/slow-agent", core_app="test/slow-llm")
+    sub = tool("slow", "agent", {"ref": "test/slow-agent"})
+    chat_id = chats.start(scripted(call("slow", message="think"), tools=[sub]))
+    assert entered.wait(10)
+    http.post(f"/chats/{chat_id}/stop")
+    child_id = chats.wait(chat_id, lambda c: bool(c["children"]))["children"][0]["id"]
+    child = chats.wait(child_id, lambda c: c["status"] == "idle")
+    assert child["active_run"]["state"] == "canceled"
+    assert [m["status"] for m in child["chat_messages"]] == ["ready", "cancelled"]

@@ -109,6 +109,9 @@ class TurnEngine:
                         del self._scopes[run_id]
 
     async def _cancel(self, run_id: str) -> None:
+        self._cancel_scopes(run_id)
+
+    def _cancel_scopes(self, run_id: str) -> None:
         for scope in self._scopes.pop(run_id, set()):
             scope.cancel()
 
@@ -206,15 +209,15 @@ class TurnEngine:
         except ApiError as exc:
             return False, exc.detail
         done = self._run_waiters[run_id] = anyio.Event()
-        await self._start(run_id, False)
         try:
+            await self._start(run_id, False)
             run = self._store.run_dto(run_id)
             if run is not None and run["state"] in ("submitted", "working", "input_required"):
                 await done.wait()
         except anyio.get_cancelled_exc_class():
             child = self._store.run_info(run_id)
             if child is not None and self._store.stop(child[0]) is not None:
-                await self._cancel(run_id)
+                self._cancel_scopes(run_id)
             raise
         finally:
             self._run_waiters.pop(run_id, None)
