@@ -17,7 +17,7 @@ import anyio.to_thread
 import pytest
 from pydantic import BaseModel
 
-from inferencesh import AsyncInference, Inference, TaskUpdate
+from inferencesh import AsyncInference, Inference, TaskUpdate, async_inference, inference
 from inferencesh.local import AppContext, Emulator, running
 from tests.faultproxy import FaultProxy
 
@@ -162,11 +162,12 @@ async def twin(flavour: str, server: Any) -> Any:
 
 @pytest.fixture
 async def make_twin(flavour: str, server: Any) -> Any:
-    """Build a twin with client options of the test's choosing."""
+    """Build a twin with client options of the test's choosing (`base_url=fault_proxy.url`...)."""
     made: list[Twin] = []
 
     def make(**kwargs: Any) -> Twin:
-        client = server.client(**kwargs) if flavour == "sync" else server.async_client(**kwargs)
+        kwargs = {"api_key": server.api_key, "base_url": server.base_url, **kwargs}
+        client = inference(**kwargs) if flavour == "sync" else async_inference(**kwargs)
         made.append(Twin(client))
         return made[-1]
 

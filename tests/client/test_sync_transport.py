@@ -15,12 +15,14 @@ from typing import Any
 
 import httpx2
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from inferencesh import TaskStatus, TaskUpdate, inference
 from inferencesh._config import ClientOptions
 from inferencesh._protocol.watch import TaskWatch
 from inferencesh._sync._http import HTTP
-from inferencesh._sync._transport import StdlibTransport, translate_error
+from inferencesh._sync._transport import Dechunker, StdlibTransport, translate_error
 from inferencesh.errors import APIConnectionError, StreamError
 from inferencesh.local import running
 from inferencesh.local._server import RunningServer
@@ -347,3 +349,35 @@ def test_a_compressed_stream_is_still_decoded() -> None:
         updates = list(client.tasks.stream("t1"))
     assert [u.status for u in updates] == [TaskStatus.RUNNING, TaskStatus.COMPLETED]
     assert updates[-1].output == {"a": 1}
+
+
+def _chunked(parts: list[bytes], *, ext: bool, trailers: bool) -> bytes:
+    body = b"".join(b"%x%s\r\n%s\r\n" % (len(p), b";name=x" if ext else b"", p) for p in parts if p)
+    return body + b"0\r\n" + (b"x-check: 1\r\n" if trailers else b"") + b"\r\n"
+
+
+@given(
+    parts=st.lists(st.binary(min_size=1, max_size=40), max_size=12),
+    cuts=st.lists(st.integers(min_value=0, max_value=600), max_size=10),
+    ext=st.booleans(),
+    trailers=st.booleans(),
+)
+def test_dechunker_gives_the_same_data_for_any_split(
+    parts: list[bytes], cuts: list[int], ext: bool, trailers: bool
+) -> None:
+    wire = _chunked(parts, ext=ext, trailers=trailers) + b"GET / HTTP/1.1\r\n"
+    dechunker = Dechunker()
+    out = b""
+    bounds = sorted({0, len(wire), *(c for c in cuts if c < len(wire))})
+    for start, stop in zip(bounds, bounds[1:], strict=False):
+        if dechunker.done:
+            break
+        out += dechunker.feed(wire[start:stop])
+    assert dechunker.done
+    assert out == b"".join(parts)
+
+
+@pytest.mark.parametrize("wire", [b"zz\r\n", b"-5\r\nabc\r\n", b"3\r\nabcX\r\n", b"1" * 5000])
+def test_dechunker_refuses_broken_framing(wire: bytes) -> None:
+    with pytest.raises(http.client.HTTPException):
+        Dechunker().feed(wire)

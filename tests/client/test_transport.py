@@ -10,6 +10,7 @@ import pytest
 
 from inferencesh import APIConnectionError, APITimeoutError, async_inference, inference
 from inferencesh._async._transport import AutoTransport
+from tests.faultproxy import CutStream, FaultProxy, ResetMidBody
 
 pytestmark = pytest.mark.anyio
 
@@ -90,3 +91,18 @@ def test_the_key_never_reaches_logs_reprs_or_errors(
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert key not in text and key not in str(info.value) and key not in repr(info.value)
     assert task.id
+
+
+@pytest.mark.parametrize("fault", [ResetMidBody(), CutStream(after_lines=0)], ids=["reset", "eof"])
+async def test_a_body_broken_off_is_retried_for_reads_and_typed_when_it_persists(
+    make_twin: Any, server: Any, fault_proxy: FaultProxy, fault: Any
+) -> None:
+    twin = make_twin(base_url=fault_proxy.url, max_retries=1)
+    task = await twin("run", "infsh/text-templating", {"template": "x", "strings": []}, wait=False)
+    fault_proxy.arm("GET", f"/tasks/{task.id}", fault)
+    assert (await twin("tasks.get", task.id)).id == task.id
+    assert fault_proxy.count("GET", f"/tasks/{task.id}") == 2
+    fault_proxy.arm("GET", f"/tasks/{task.id}", fault, times=None)
+    with pytest.raises(APIConnectionError):
+        await twin("tasks.get", task.id)
+    assert fault_proxy.count("GET", f"/tasks/{task.id}") == 4

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 __all__ = ["AiohttpTransport", "AutoTransport", "RecordingTransport", "default_transport"]
 
 MAX_CONNECTIONS = 100
+INLINE_BODY = 256 * 1024
+"""Bodies up to this size with a Content-Length are read before the response is returned:
+one read instead of httpx2's stream layers, and the connection is free again at once."""
 
 
 def default_transport(*, max_connections: int = MAX_CONNECTIONS) -> httpx2.AsyncBaseTransport:
@@ -207,9 +210,27 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             raise translated from exc
         finally:
             _SENDING.reset(token)
+        length = response.content_length
+        if length is not None and length <= INLINE_BODY and request.method != "HEAD":
+            try:
+                body = await response.read()
+            except Exception as exc:
+                translated = _translate(exc, connecting=False)
+                if translated is exc:
+                    raise
+                raise translated from exc
+            finally:
+                response.release()
+            return httpx2.Response(
+                status_code=response.status,
+                headers=response.raw_headers,
+                content=body,
+                request=request,
+                extensions={"http_version": b"HTTP/1.1"},
+            )
         return httpx2.Response(
             status_code=response.status,
-            headers=[(bytes(k), bytes(v)) for k, v in response.raw_headers],
+            headers=response.raw_headers,
             stream=_ResponseStream(response),
             request=request,
             extensions={"http_version": b"HTTP/1.1"},
@@ -226,8 +247,9 @@ class _ResponseStream(httpx2.AsyncByteStream):
         self._response = response
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        readany = self._response.content.readany  # all that has arrived, or wait for some
         try:
-            async for chunk in self._response.content.iter_any():
+            while chunk := await readany():
                 yield chunk
         except Exception as exc:
             translated = _translate(exc, connecting=False)
