@@ -487,5 +487,13 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _on_unexpected_error(request: Request, exc: Exception) -> Response:
-    error = ApiError(500, "internal_error", f"emulator bug: {type(exc).__name__}: {exc}")
+    # The message may name paths of this machine; the server's log has it, with the traceback.
+    # `Connection: close`: the server drops the connection after an error, and a client
+    # that pooled it would meet a reset on its next request.
+    error = ApiError(
+        500,
+        "internal_error",
+        f"emulator bug: {type(exc).__name__} (the emulator's log has the details)",
+        headers={"connection": "close"},
+    )
     return problem_response(error, request.headers)

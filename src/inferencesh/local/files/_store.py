@@ -16,6 +16,7 @@ presigned download URL is; the random 64-bit id is its secret.
 from __future__ import annotations
 
 import contextlib
+import errno
 import mimetypes
 import os
 import secrets
@@ -23,6 +24,7 @@ import shutil
 import tempfile
 import threading
 import typing
+import unicodedata
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -54,7 +56,11 @@ DEFAULT_MAX_UPLOAD_SIZE = 2 * 1024**3
 OCTET_STREAM = "application/octet-stream"
 _WRITE_BATCH = 1024 * 1024  # bytes buffered before one write in a worker thread
 _TOMBSTONES = 10_000  # expired upload ids remembered, to answer late PUTs with 410
-_MAX_NAME = 200
+_MAX_NAME = 255
+"""Bytes: the longest file name common file systems store (NAME_MAX)."""
+_CONTROL = frozenset({"Cc", "Cs", "Zl", "Zp"})
+_BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Direction overrides: they make a name display as something else (`gpj.exe` as `exe.jpg`)."""
 
 FileState = Literal["pending", "uploading", "complete"]
 
@@ -203,11 +209,16 @@ class FileStore:
         created: list[dict[str, Any]] = []
         with self._lock:
             self._purge()
-            for spec in specs:
-                record = self._new_record(spec, category=category, base_url=base_url)
-                token = record.token
-                url = f"{base_url}{UPLOAD_PREFIX}{record.dto['id']}?token={token}"
-                created.append({**record.dto, "upload_url": url})
+            try:
+                for spec in specs:
+                    record = self._new_record(spec, category=category, base_url=base_url)
+                    token = record.token
+                    url = f"{base_url}{UPLOAD_PREFIX}{record.dto['id']}?token={token}"
+                    created.append({**record.dto, "upload_url": url})
+            except BaseException:
+                for dto in created:  # all or none, even when the emulator itself fails
+                    self._files.pop(dto["id"], None)
+                raise
         self._on_change()
         return created
 
@@ -291,7 +302,12 @@ class FileStore:
                 raise ApiError(
                     404, "not_found", f"file {file_id} has no content: its upload did not finish"
                 )
-            return record.path, record.dto["content_type"]
+            path, content_type = record.path, record.dto["content_type"]
+        if not path.is_file():
+            raise ApiError(
+                404, "not_found", f"file {file_id} has no content: its bytes are gone from disk"
+            )
+        return path, content_type
 
     # -- deleting -------------------------------------------------------------------------
 
@@ -390,7 +406,11 @@ class FileStore:
                 raise ApiError(404, "not_found", f"file {file_id} was deleted during its upload")
             target = self.root / "files" / file_id / disk_name(record.dto["filename"])
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(upload.partial, target)
+            try:
+                os.replace(upload.partial, target)
+            except BaseException:
+                shutil.rmtree(target.parent, ignore_errors=True)  # no empty folder stays
+                raise
             record.path = target
             record.state = "complete"
             record.dto["size"] = upload.received
@@ -431,7 +451,7 @@ class FileStore:
             else:
                 assert file.path is not None
                 if file.path.is_dir():
-                    raise IsADirectoryError(f"{file.path} is a directory, not a file")
+                    raise IsADirectoryError(errno.EISDIR, "a directory, not a file", str(file.path))
                 shutil.copyfile(file.path, target)
             size = target.stat().st_size
         except BaseException:
@@ -587,15 +607,31 @@ def guess_type(name: str) -> str:
 
 
 def disk_name(name: str) -> str:
-    """A safe single path component for a client-given file name."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1].replace("\0", "").strip()
+    """A safe single path component for a client-given file name.
+
+    The last component of the name (either slash), control characters and line separators
+    replaced by `_` (they break URLs, logs and terminals), cut to `_MAX_NAME` bytes of UTF-8
+    on a character boundary, keeping a short extension. `upload` if nothing is left.
+    """
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join("_" if _is_control(ch) else ch for ch in base).strip()
     if base in ("", ".", ".."):
         return "upload"
-    if len(base) > _MAX_NAME:
-        stem, dot, extension = base.rpartition(".")
-        keep = extension if dot and len(extension) < 16 else ""
-        base = (stem if keep else base)[: _MAX_NAME - len(keep) - 1] + ("." + keep if keep else "")
-    return base
+    if len(base.encode()) <= _MAX_NAME:
+        return base
+    stem, dot, extension = base.rpartition(".")
+    suffix = "." + extension if dot and stem and len(extension.encode()) <= 16 else ""
+    head = stem if suffix else base
+    return _cut(head, _MAX_NAME - len(suffix.encode())) + suffix
+
+
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch) in _CONTROL or ch in _BIDI
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` bytes of UTF-8, never inside a character."""
+    return text.encode()[:limit].decode(errors="ignore")
 
 
 def _remove_stored(record: FileRecord) -> None:

@@ -104,10 +104,22 @@ class SessionRecord:
 class Lease:
     """A call's hold on its session's worker; released once the app's code is done."""
 
-    def __init__(self, store: SessionStore, session: SessionRecord) -> None:
+    def __init__(
+        self, store: SessionStore, session: SessionRecord, *, opened: bool = False
+    ) -> None:
         self.store = store
         self.session_id = session.id
         self.worker = session.worker
+        self.opened = opened
+        """The call opened the session (`session: "new"`)."""
+        self.before = (
+            session.call_count,
+            session.last_call_at,
+            session.updated_at,
+            session.expires_at,
+            session.task_id,
+        )
+        """What the call changed, for `SessionStore.undo`."""
         self._lock = threading.Lock()
         self._released = False
 
@@ -160,8 +172,9 @@ class SessionStore:
             timeout = self.default_idle_timeout if idle_timeout is None else idle_timeout
             record = SessionRecord(app, Worker(setup_key), timeout, now)
             self._sessions[record.id] = record
+            lease = Lease(self, record, opened=True)
             self._start_call(record, now)
-            return Lease(self, record)
+            return lease
 
     def lease(self, session_id: str, app: RegisteredApp) -> Lease:
         """Lease the worker of an existing session for one call of `app`.
@@ -195,8 +208,32 @@ class SessionStore:
                     f"the worker of session {session_id} is busy with task {record.task_id}; "
                     "a session runs one call at a time",
                 )
+            lease = Lease(self, record)
             self._start_call(record, self.clock.now())
-            return Lease(self, record)
+            return lease
+
+    def undo(self, lease: Lease) -> None:
+        """Take back a lease whose call never started: as if it had never been asked for.
+
+        A session the call opened is forgotten; an existing one is as it was before.
+        """
+        with self._lock:
+            record = self._sessions.get(lease.session_id)
+            if record is None:
+                return
+            if lease.opened:
+                del self._sessions[lease.session_id]
+            else:
+                (
+                    record.call_count,
+                    record.last_call_at,
+                    record.updated_at,
+                    record.expires_at,
+                    record.task_id,
+                ) = lease.before
+                record.busy = False
+        lease._released = True  # pyright: ignore[reportPrivateUsage]
+        self._on_change()
 
     def attach(self, session_id: str, task_id: str) -> None:
         """Record the task a leased call runs as."""

@@ -248,7 +248,9 @@ class Runner:
             try:
                 return self._files.add_local(file, base_url=job.base_url, task_id=task_id)
             except OSError as exc:
-                raise OutputFileError(f"output file {file!r} cannot be stored: {exc}") from exc
+                # strerror, not str(exc): that names where the emulator keeps its files.
+                reason = exc.strerror or type(exc).__name__
+                raise OutputFileError(f"output file {file!r} cannot be stored: {reason}") from exc
 
         try:
             # A thread: copying a large file must not hold up the task loop.

@@ -21,7 +21,7 @@ from inferencesh.local.files._store import FileStore
 from inferencesh.local.sessions._store import Lease, SessionStore, parse_timeout
 from inferencesh.local.tasks._app_files import host_of, local_inputs
 from inferencesh.local.tasks._runner import Job, Runner
-from inferencesh.local.tasks._state import TaskStore
+from inferencesh.local.tasks._state import TaskRecord, TaskStore
 from inferencesh.models.task import TaskStatus
 
 __all__ = ["TaskService"]
@@ -111,23 +111,32 @@ class TaskService:
         workers = body.get("workers")
         if isinstance(workers, list):
             fields["workers"] = [str(w) for w in workers]  # pyright: ignore[reportUnknownVariableType,reportUnknownArgumentType]
-        record = self.store.create(fields)
-        created = record.snapshot()  # before the runner moves it on: status `received`
-        if lease is not None:
-            self.sessions.attach(lease.session_id, created["id"])
-        self.runner.submit(
-            Job(
-                record=record,
-                app=app,
-                function=function,
-                input=value,
-                setup=setup,
-                setup_key=setup_key,
-                secrets={k: self.secrets[k] for k in app.requires_secrets},
-                lease=lease,
-                base_url=base_url,
+        record: TaskRecord | None = None
+        try:
+            record = self.store.create(fields)
+            created = record.snapshot()  # before the runner moves it on: status `received`
+            if lease is not None:
+                self.sessions.attach(lease.session_id, created["id"])
+            self.runner.submit(
+                Job(
+                    record=record,
+                    app=app,
+                    function=function,
+                    input=value,
+                    setup=setup,
+                    setup_key=setup_key,
+                    secrets={k: self.secrets[k] for k in app.requires_secrets},
+                    lease=lease,
+                    base_url=base_url,
+                )
             )
-        )
+        except BaseException:
+            # An emulator bug past the checks: undo what was made, so nothing half-made stays.
+            if record is not None:
+                self.store.delete(record.dto["id"])
+            if lease is not None:
+                self.sessions.undo(lease)
+            raise
         return {**created, "status_text": TaskStatus(created["status"]).label}
 
     def _lease(
