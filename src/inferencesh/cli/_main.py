@@ -5,39 +5,60 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from inferencesh import __version__
 from inferencesh.cli._agents import add_serve_arguments, serve_agent_options
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line (`inferencesh serve: error: ...`), no usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _port(text: str) -> int:
+    if not text.strip().isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {text!r}")
+    return int(text)
+
+
+def _size(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a number of bytes above 0, got {text!r}")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="inferencesh", description="inference.sh from the command line."
-    )
+    parser = _Parser(prog="inferencesh", description="inference.sh from the command line.")
     parser.add_argument("--version", action="version", version=f"inferencesh {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the local emulator of the inference.sh API")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8787, help="port to listen on (8787)")
+    serve.add_argument(
+        "--port", type=_port, default=8787, help="port to listen on (8787; 0 picks a free one)"
+    )
     serve.add_argument(
         "--api-key",
-        default="sk-local",
-        help="the key clients must send as 'Authorization: Bearer <key>' (sk-local)",
+        default=None,
+        help="the key clients must send as 'Authorization: Bearer <key>' "
+        "(the emulator's default, sk-local-test)",
     )
     serve.add_argument(
         "--data-dir", default=None, help="where uploaded files are kept (a temporary directory)"
     )
     serve.add_argument(
         "--max-upload-size",
-        type=int,
+        type=_size,
         default=None,
         metavar="BYTES",
-        help="largest accepted upload, in bytes",
+        help="largest accepted upload, in bytes (2 GiB)",
     )
     serve.add_argument(
         "--max-body-size",
-        type=int,
+        type=_size,
         default=None,
         metavar="BYTES",
         help="largest request body of an API call, in bytes (16 MiB)",
@@ -91,14 +112,15 @@ class _MissingExtra(Exception):
 
 def require_local_extra() -> None:
     """Fail with instructions when the emulator's server dependencies are missing."""
-    import importlib.util
-
-    missing = [m for m in ("starlette", "uvicorn") if importlib.util.find_spec(m) is None]
-    if missing:
+    try:
+        import starlette  # noqa: F401  # pyright: ignore[reportUnusedImport]
+        import uvicorn  # noqa: F401  # pyright: ignore[reportUnusedImport]
+    except ImportError as exc:
+        missing = exc.name or "starlette or uvicorn"
         raise _MissingExtra(
-            f"this command needs the local emulator ({', '.join(missing)} missing): "
+            f"inferencesh: this command needs the local emulator ({missing} is missing): "
             "pip install 'inferencesh[local]'"
-        )
+        ) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

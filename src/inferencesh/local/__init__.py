@@ -19,6 +19,17 @@ from __future__ import annotations
 
 from typing import Any
 
+try:
+    import starlette  # noqa: F401  # pyright: ignore[reportUnusedImport]
+    import uvicorn  # noqa: F401  # pyright: ignore[reportUnusedImport]
+except ImportError as _missing:
+    _what = _missing.name or "starlette or uvicorn"
+    raise ImportError(
+        f"inferencesh.local (the emulator) needs the 'local' extra ({_what} is missing): "
+        "pip install 'inferencesh[local]'",
+        name=_missing.name,
+    ) from _missing
+
 from inferencesh.local._emulator import DEFAULT_API_KEY as DEFAULT_API_KEY
 from inferencesh.local._emulator import Emulator as Emulator
 from inferencesh.local._server import RunningServer as RunningServer

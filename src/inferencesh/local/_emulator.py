@@ -438,6 +438,11 @@ class Emulator(AgentsMixin):
 
     # -- lifecycle ------------------------------------------------------------------------
 
+    def end_streams(self) -> None:
+        """End every stream open now (a server stopping); later ones are served as usual."""
+        self.task_store.close_streams()
+        self.agent_runtime.store.close_streams()
+
     def close(self) -> None:
         """Cancel running tasks, end open streams, stop the task loop, drop the files.
 
@@ -446,7 +451,7 @@ class Emulator(AgentsMixin):
         """
         self._runner.close()
         self.agent_runtime.close()
-        self.task_store.close_streams()
+        self.end_streams()
         self.file_store.close()
 
     def __enter__(self) -> Self:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import threading
 from collections.abc import Callable, Generator
@@ -23,6 +24,17 @@ __all__ = ["RunningServer", "running", "serve"]
 _INCOMPLETE = "ASGI callable returned without completing response"
 
 
+# A query parameter whose name says it grants access: upload URLs carry `token=`.
+_SECRET_PARAM = re.compile(
+    r"([?&][^=&#\s]*(?:token|key|secret|signature|password)[^=&#\s]*=)[^&#\s]*", re.IGNORECASE
+)
+
+
+def redact(text: str) -> str:
+    """`text` with the values of secret-looking query parameters replaced by `[redacted]`."""
+    return _SECRET_PARAM.sub(r"\1[redacted]", text)
+
+
 class _CutFilter(logging.Filter):
     """Drops uvicorn's error log for a stream the emulator broke on purpose (fault injection)."""
 
@@ -30,22 +42,49 @@ class _CutFilter(logging.Filter):
         return not (deliberate_cut.get() and record.getMessage().startswith(_INCOMPLETE))
 
 
-def _install_cut_filter() -> None:
-    logger = logging.getLogger("uvicorn.error")
-    if not any(isinstance(f, _CutFilter) for f in logger.filters):
-        logger.addFilter(_CutFilter())
+class _RedactFilter(logging.Filter):
+    """Keeps upload tokens (and any key or secret in a query) out of the access log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        return True
+
+
+def _install_filters() -> None:
+    """Our filters on uvicorn's loggers (once; after uvicorn configured its logging)."""
+    for name, kind in (("uvicorn.error", _CutFilter), ("uvicorn.access", _RedactFilter)):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, kind) for f in logger.filters):
+            logger.addFilter(kind())
 
 
 class _Server(uvicorn.Server):
-    """A uvicorn server that says when it accepts connections."""
+    """A uvicorn server that says when it accepts connections and ends streams to stop.
 
-    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
+    Open streams never end by themselves (heartbeats keep them alive), and uvicorn waits
+    for every response before it exits: `on_shutdown` ends them first.
+    """
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        on_ready: Callable[[], None],
+        on_shutdown: Callable[[], None] = lambda: None,
+    ) -> None:
         super().__init__(config)
         self._on_ready = on_ready
+        self._on_shutdown = on_shutdown
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
         self._on_ready()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._on_shutdown()
+        await super().shutdown(sockets=sockets)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -148,8 +187,8 @@ def running(
         access_log=False,
         timeout_graceful_shutdown=2,
     )
-    server = _Server(config, ready.set)
-    _install_cut_filter()
+    server = _Server(config, ready.set, emu.end_streams)
+    _install_filters()
 
     def main() -> None:
         try:
@@ -165,9 +204,7 @@ def running(
             raise RuntimeError(f"the emulator server did not start on {_url(host, sock)}")
         yield RunningServer(emu, _url(host, sock))
     finally:
-        emu.task_store.close_streams()  # open streams would hold up the shutdown
-        emu.agent_runtime.store.close_streams()
-        server.should_exit = True
+        server.should_exit = True  # the server ends open streams first (end_streams)
         thread.join(timeout=10)
         sock.close()
         if emulator is None:
@@ -209,10 +246,12 @@ def serve(
         ]
         (announce or _print)("\n".join(lines))
 
-    _install_cut_filter()
-    config = uvicorn.Config(emu.asgi_app(), log_level=log_level, lifespan="off")
+    config = uvicorn.Config(
+        emu.asgi_app(), log_level=log_level, lifespan="off", timeout_graceful_shutdown=2
+    )
+    _install_filters()
     try:
-        _Server(config, ready).run(sockets=[sock])
+        _Server(config, ready, emu.end_streams).run(sockets=[sock])
     except KeyboardInterrupt:
         pass  # uvicorn re-raises Ctrl+C after shutting down gracefully; that is a normal exit
     finally:
