@@ -14,7 +14,7 @@ import pytest
 from inferencesh._config import ClientOptions
 from inferencesh._protocol import files as api
 from inferencesh._protocol import outputs
-from inferencesh.errors import FileInputError, MissingFileError
+from inferencesh.errors import FileInputError, FileNameError, InvalidInputError, MissingFileError
 from inferencesh.models.file import File, FileRef
 
 OPTS = ClientOptions(api_key="sk-secret", base_url="https://api.inference.sh")
@@ -534,3 +534,86 @@ def test_a_write_only_file_object_says_so(tmp_path: Path) -> None:
         f.write(b"x")
         with pytest.raises(FileInputError, match="not open for reading"):
             api.source_of(f)
+
+
+# -- server names, rewindable uploads, inputs that cannot be walked ------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("", "names no file"),
+        (".", "names no file"),
+        ("..", "names no file"),
+        ("a/b", "path separator"),
+        ("a\\b", "path separator"),
+        ("a\x00b", "control character"),
+        ("tab\there", "control character"),
+        ("del\x7f", "control character"),
+        ("\udc80.png", "not valid Unicode"),
+        ("x" * 256, "256 bytes long"),
+        ("\u00e9" * 128, "256 bytes long"),
+    ],
+)
+def test_unusable_server_names_are_refused(tmp_path: Path, name: str, problem: str) -> None:
+    with pytest.raises(FileNameError, match=problem) as info:
+        api.download_target(tmp_path, name)
+    assert info.value.name == name
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_usable_names_and_the_partial_file_beside_the_target(tmp_path: Path) -> None:
+    long = "\u00e9" * 127 + "x"  # 255 bytes: allowed
+    target = api.download_target(tmp_path, long)
+    assert target == tmp_path / long
+    partial = api.partial_path(target)
+    assert partial.parent == tmp_path and partial.name.startswith(".")
+    assert len(partial.name.encode()) < 255 and partial != api.partial_path(target)
+    # A file path as dest: the server's name is not used, so it is not checked.
+    assert api.download_target(tmp_path / "mine.bin", "..") == tmp_path / "mine.bin"
+
+
+def test_a_file_object_is_read_again_from_where_it_was_handed_in() -> None:
+    data = io.BytesIO(b"headerPAYLOAD")
+    data.seek(6)
+    source = api.source_of(data)
+    assert source.size == 7 and source.offset == 6
+    assert b"".join(api.read_chunks(source, 3)) == b"PAYLOAD"
+    assert b"".join(api.read_chunks(source, 3)) == b"PAYLOAD"  # a retry gets every byte again
+
+
+def test_the_upload_put_is_a_rewindable_idempotent_call() -> None:
+    opts = ClientOptions(api_key="k", base_url="http://api.test", max_retries=3)
+    source = api.source_of(b"bytes", filename="a.bin")
+    bodies: list[list[bytes]] = []
+
+    def body() -> list[bytes]:
+        bodies.append([b"by", b"tes"])
+        return bodies[-1]
+
+    call = api.put_call("http://up.test/u?token=t", source, body, opts)
+    assert call.idempotent and call.max_retries == 3 and call.rewind is not None
+    assert call.request.method == "PUT" and "authorization" not in call.request.headers
+    assert call.request.headers["content-length"] == "5"
+    again = call.rewind()
+    assert again is not call.request and len(bodies) == 2
+
+
+def test_inputs_that_contain_themselves_or_nest_too_deep_are_refused() -> None:
+    loop: dict[str, Any] = {}
+    loop["again"] = [loop]
+    with pytest.raises(InvalidInputError, match="circular") as info:
+        api.find_uploads({"x": loop})
+    assert info.value.path == "input.x.again[0]"
+    deep: Any = b"file"
+    for _ in range(api.MAX_NESTING + 1):
+        deep = [deep]
+    with pytest.raises(InvalidInputError, match="levels deep") as info:
+        api.find_uploads(deep)
+    assert info.value.path == "input[0][0][0][0][0][0]"
+    # The same value twice, side by side, is not a cycle.
+    shared = {"f": b"x"}
+    assert [at for at, _ in api.find_uploads({"a": shared, "b": shared})] == [
+        ("a", "f"),
+        ("b", "f"),
+    ]

@@ -106,3 +106,28 @@ def test_a_connection_error_names_the_endpoint_but_never_the_query() -> None:
     assert type(exc) is errors.APIConnectionError and exc.request is request
     assert str(exc) == "could not reach the API (PUT https://up.test:8443/_uploads/f1): refused"
     assert "s3cret" not in str(exc)
+
+
+def test_output_files_that_do_not_fit_are_the_servers_fault() -> None:
+    from inferencesh._protocol.outputs import bind_output
+    from inferencesh.models.file import File
+
+    response = reply()
+    good = {"image": {"uri": "https://f/a.png", "size": 3}}
+    assert bind_output(good, File.model_validate, response)["image"].size == 3
+    bad = {"image": {"uri": "https://f/a.png", "size": "three"}}
+    with pytest.raises(errors.APIResponseValidationError, match="output file") as info:
+        bind_output(bad, File.model_validate, response)
+    assert info.value.response is response
+    with pytest.raises(ValidationError):  # a task made by hand: no response to blame
+        bind_output(bad, File.model_validate, None)
+
+
+def test_a_run_answer_needs_a_task_id() -> None:
+    from inferencesh._protocol.tasks import created_task
+
+    response = reply()
+    assert created_task({"id": "t1", "status": 1}, response) == ({"id": "t1", "status": 1}, "t1")
+    for payload in ({"status": 1}, {"id": ""}, {"id": 7}, ["t1"]):
+        with pytest.raises(errors.APIResponseValidationError):
+            created_task(payload, response)

@@ -351,6 +351,7 @@ def test_merge_logs_appends_unseen_entries_and_replaces_seen_ones_in_place() -> 
     # Entries without ids cannot be matched: the list is the whole list.
     assert merge_logs(known, [{"content": "a"}]) == [{"content": "a"}]
     assert merge_logs(["odd", log(1)], [log(2)]) == ["odd", log(1), log(2)]
+    assert merge_logs([{"content": "no id"}], [log(1)]) == [{"content": "no id"}, log(1)]
 
 
 def test_a_fetched_task_merges_its_logs() -> None:
@@ -437,3 +438,31 @@ def test_a_task_that_does_not_fit_is_reported_with_its_response() -> None:
     with pytest.raises(APIResponseValidationError, match="cannot read") as info:
         update.task  # noqa: B018
     assert info.value.response is response
+
+
+def test_a_reconnect_that_could_not_happen_in_time_is_a_task_timeout_now() -> None:
+    now = [0.0]
+    watch = TaskWatch(OPTS, "t1", mode="stream", deadline=deadline(0.1, now))
+    watch.start()
+    watch.check_deadline()  # time is left: nothing raised
+    cause = httpx2.ReadError("reset")
+    with pytest.raises(TaskTimeoutError) as info:
+        watch.on_stream_error(cause)  # the backoff (0.19 s or more) passes the deadline
+    assert info.value.__cause__ is cause
+
+
+def test_no_wait_timeout_is_no_deadline() -> None:
+    assert run_deadline(None) is None
+
+
+def test_a_status_answer_without_a_status_is_the_servers_fault() -> None:
+    watch = TaskWatch(OPTS, "t1", mode="poll", initial=task(1))
+    watch.start()
+    with pytest.raises(ValueError, match="no status in the answer"):
+        watch.on_status({"id": "t1"})
+    response = httpx2.Response(200, request=httpx2.Request("GET", "http://api.test/x"))
+    watch.on_response(response)
+    for bad in ({"status": {"a": 1}}, {"status": True}, {"status": None}):
+        with pytest.raises(APIResponseValidationError) as info:
+            watch.on_status(bad)
+        assert info.value.response is response

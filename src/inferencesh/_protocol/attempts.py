@@ -22,7 +22,7 @@ while True:
 What is retried, and for how long, is `RetryPolicy`'s: a request that may have reached the
 server is repeated only if it is idempotent. The call's `Deadline`, when it has one, bounds
 everything: each try's timeouts are cut to the time left, and a wait that would outlast the
-deadline is not started (the last error is raised at once instead).
+deadline is not started: the deadline's error is raised at once, from the last error.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class Attempts:
 
         Raises:
             APIConnectionError: no retry (`APITimeoutError` for a timeout), from `exc`.
-            The deadline's error: the deadline passed during the try.
+            The deadline's error: it passed, or the wait before the next try would pass it.
         """
         call = self._call
         deadline = call.deadline
@@ -85,8 +85,10 @@ class Attempts:
         delay = self._retry_policy().delay_after_error(
             self._attempt, exc, idempotent=call.idempotent
         )
-        if delay is None or (deadline is not None and delay >= deadline.remaining()):
+        if delay is None:
             raise translate_transport_error(exc, self.request) from exc
+        if deadline is not None and delay >= deadline.remaining():
+            raise deadline.on_expiry() from translate_transport_error(exc, self.request)
         return delay
 
     def after_response(self, response: httpx2.Response) -> float:
@@ -94,15 +96,17 @@ class Attempts:
 
         Raises:
             APIStatusError: the response's error (by status and code) when there is no retry:
-                not retryable, retries used up, a `Retry-After` above `max_retry_after`, or a
-                wait that would outlast the deadline.
+                not retryable, retries used up, a `Retry-After` above `max_retry_after`.
+            The deadline's error: the wait before the next try would pass the deadline.
         """
         delay = self._retry_policy().delay_after_response(
             self._attempt, response, idempotent=self._call.idempotent
         )
-        deadline = self._call.deadline
-        if delay is None or (deadline is not None and delay >= deadline.remaining()):
+        if delay is None:
             raise error_from_response(response)
+        deadline = self._call.deadline
+        if deadline is not None and delay >= deadline.remaining():
+            raise deadline.on_expiry() from error_from_response(response)
         return delay
 
     def _retry_policy(self) -> RetryPolicy:

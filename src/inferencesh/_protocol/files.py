@@ -25,7 +25,8 @@ import httpx2
 from inferencesh._config import ClientOptions
 from inferencesh._protocol.deadline import Deadline
 from inferencesh._protocol.endpoints import ApiRequest, build, user_agent
-from inferencesh.errors import FileInputError, FileNameError, MissingFileError
+from inferencesh._protocol.jsonbody import json_path
+from inferencesh.errors import FileInputError, FileNameError, InvalidInputError, MissingFileError
 
 __all__ = [
     "CHUNK_SIZE",
@@ -382,20 +383,48 @@ def is_uploadable(value: object) -> bool:
     return hasattr(value, "read") and hasattr(value, "seek")
 
 
-def find_uploads(value: Any, at: Location = ()) -> list[tuple[Location, object]]:
-    """Every uploadable value inside dicts and lists, with where it sits."""
+MAX_NESTING = 256
+"""Containers nested deeper than this are refused while looking for files to upload."""
+
+
+def find_uploads(value: Any) -> list[tuple[Location, object]]:
+    """Every uploadable value inside dicts, lists and tuples, with where it sits, in order.
+
+    Raises:
+        InvalidInputError: the input contains itself, or nests deeper than `MAX_NESTING`.
+    """
     found: list[tuple[Location, object]] = []
-    if isinstance(value, Mapping):
-        for key, item in cast("Mapping[Any, Any]", value).items():
-            found += find_uploads(item, (*at, str(key)))
-        return found
-    if isinstance(value, list | tuple):
-        for index, item in enumerate(cast("list[Any]", value)):
-            found += find_uploads(item, (*at, index))
-        return found
-    if hasattr(value, "uri") and isinstance(getattr(value, "uri", None), str):
-        return []  # an already uploaded FileRef: replaced by its uri in substitute()
-    return [(at, value)] if is_uploadable(value) else []
+    stack: list[tuple[Any, Location, bool]] = [(value, (), False)]
+    ancestors: set[int] = set()
+    while stack:
+        item, at, leaving = stack.pop()
+        if leaving:
+            ancestors.discard(id(item))
+            continue
+        children: list[tuple[Any, Location, bool]]
+        if isinstance(item, Mapping):
+            pairs = cast("Mapping[Any, Any]", item).items()
+            children = [(child, (*at, str(key)), False) for key, child in pairs]
+        elif isinstance(item, list | tuple):
+            items = cast("list[Any]", item)
+            children = [(child, (*at, index), False) for index, child in enumerate(items)]
+        else:
+            if is_uploadable(item) and not isinstance(getattr(item, "uri", None), str):
+                found.append((at, item))  # (an uploaded FileRef becomes its uri in substitute)
+            continue
+        if len(at) >= MAX_NESTING:
+            where = json_path(("input", *at[:6]))
+            raise InvalidInputError(
+                f"{where}: nested more than {MAX_NESTING} levels deep", path=where
+            )
+        container = cast("object", item)
+        if id(container) in ancestors:
+            where = json_path(("input", *at))
+            raise InvalidInputError(f"{where}: contains itself (a circular reference)", path=where)
+        ancestors.add(id(container))
+        stack.append((container, at, True))
+        stack.extend(reversed(children))
+    return found
 
 
 def substitute(value: Any, uris: Mapping[Location, str], at: Location = ()) -> Any:

@@ -64,41 +64,52 @@ def _explain(body: JSON, exc: BaseException) -> InvalidInputError:
     return InvalidInputError(f"{where}: {problem}", path=where)
 
 
+_Node = tuple[Any, str | int] | None
+"""A path as a linked list `(parent, key)`: deep values share their parents' paths."""
+
+
+def _path_of(node: _Node) -> Path:
+    parts: list[str | int] = []
+    while node is not None:
+        node, key = node
+        parts.append(key)
+    return tuple(reversed(parts))
+
+
 def _first_problem(body: JSON) -> tuple[Path, str | None]:
     """Where the first value JSON cannot carry sits and what is wrong with it (depth first).
 
     Without one, the path of the deepest value and None.
     """
-    stack: list[tuple[Any, Path, bool]] = [(body, (), False)]
+    stack: list[tuple[Any, _Node, int, bool]] = [(body, None, 0, False)]
     ancestors: set[int] = set()
-    deepest: Path = ()
+    deepest: tuple[_Node, int] = (None, 0)
     while stack:
-        value, path, leaving = stack.pop()
+        value, node, depth, leaving = stack.pop()
         if leaving:
             ancestors.discard(id(value))
             continue
-        if len(path) > len(deepest):
-            deepest = path
+        if depth > deepest[1]:
+            deepest = (node, depth)
         problem = _scalar_problem(value)
         if problem is not None:
-            return path, problem
+            return _path_of(node), problem
         if isinstance(value, dict | list | tuple):
             container = cast("dict[Any, Any] | list[Any]", value)
             if id(container) in ancestors:
-                return path, "contains itself (a circular reference)"
+                return _path_of(node), "contains itself (a circular reference)"
             ancestors.add(id(container))
-            stack.append((container, path, True))
-            children = list(_children(container, path))
+            stack.append((container, node, depth, True))
+            children = list(_children(container))
             for child in reversed(children):
                 if isinstance(child, str):
-                    return path, child  # a bad key
-                stack.append((child[0], child[1], False))
-    return deepest, None
+                    return _path_of(node), child  # a bad key
+                item, key = child
+                stack.append((item, (node, key), depth + 1, False))
+    return _path_of(deepest[0]), None
 
 
-def _children(
-    value: dict[Any, Any] | list[Any] | tuple[Any, ...], path: Path
-) -> Iterator[tuple[Any, Path] | str]:
+def _children(value: dict[Any, Any] | list[Any]) -> Iterator[tuple[Any, str | int] | str]:
     if isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str):
@@ -111,10 +122,10 @@ def _children(
             elif not isinstance(key, int | float | bool) and key is not None:
                 yield f"the key {key!r} is a {type(key).__name__}; JSON keys are strings"
                 return
-            yield item, (*path, str(key))
+            yield item, str(key)
         return
     for index, item in enumerate(value):
-        yield item, (*path, index)
+        yield item, index
 
 
 def _scalar_problem(value: object) -> str | None:

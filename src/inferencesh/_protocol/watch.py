@@ -11,7 +11,7 @@ Guarantees, whatever the network does:
   and a delta whose `seq` was already seen is dropped;
 - nothing is lost at the end: a stream that ends before a terminal status is reconciled
   with `GET /tasks/{id}`, and reconnected if the task is still running;
-- reconnects are bounded: `max_reconnects` in a row without a new line raise `StreamError`;
+- reconnects are bounded: `max_reconnects` in a row without a new update raise `StreamError`;
   a stream open is tried once per reconnect (never also retried inside it), so a stalled
   server costs at most `(1 + max_reconnects) * stream_idle_timeout` plus the backoff;
 - the caller's deadline (`wait_timeout`) bounds all of it: every request and sleep is cut to
@@ -32,7 +32,12 @@ from inferencesh._protocol.deltas import merge_delta
 from inferencesh._protocol.follow import Action, Fetch, Finished, OpenStream, PollStatus, Sleep
 from inferencesh._protocol.retry import RETRYABLE_STATUSES, RetryPolicy
 from inferencesh._types import StreamMode
-from inferencesh.errors import APIStatusError, StreamError, TaskTimeoutError
+from inferencesh.errors import (
+    APIResponseValidationError,
+    APIStatusError,
+    StreamError,
+    TaskTimeoutError,
+)
 from inferencesh.models._status import TaskStatus, TaskUpdate
 
 if TYPE_CHECKING:
@@ -97,7 +102,7 @@ class TaskWatch:
         self._delta_output: dict[str, Any] | None = None
         self._max_seq = -1
         self._failures = 0
-        self._lines_since_connect = 0
+        self._updates_since_connect = 0
         self._retry = RetryPolicy(max_retries=opts.max_reconnects, initial_delay=0.25)
         self.finished = False
         self.last: TaskUpdate | None = None
@@ -125,7 +130,6 @@ class TaskWatch:
                 break
             if line.get("type") == "heartbeat":
                 continue
-            self._lines_since_connect += 1
             if line.get("event") == "delta":
                 update = self._apply_delta(line.get("data"))
                 if update is not None:
@@ -145,6 +149,9 @@ class TaskWatch:
             update = self._emit_one(fields)
             if update is not None:
                 updates.append(update)
+        # Progress is a new update: a snapshot repeating what is known (sent on every
+        # reconnect) is not, or a server that sends it and stalls would be followed forever.
+        self._updates_since_connect += len(updates)
         return updates
 
     def on_stream_end(self) -> Action:
@@ -158,7 +165,8 @@ class TaskWatch:
         """The stream broke, or could not be opened: reconnect after a backoff, or give up.
 
         An error answer that retrying cannot mend (404: the task was deleted...) and a
-        `Retry-After` beyond `max_retry_after` are raised as they are.
+        `Retry-After` beyond `max_retry_after` are raised as they are; a wait past the
+        caller's deadline is its `TaskTimeoutError` at once, from `exc`.
         """
         if self.finished:
             return Finished()
@@ -166,6 +174,7 @@ class TaskWatch:
             raise self._timeout_error() from exc
         self._count_attempt()
         delay = self._retry.backoff(self._failures)
+        left = self.remaining()
         if isinstance(exc, APIStatusError):
             if exc.status_code not in RETRYABLE_STATUSES:
                 raise exc
@@ -173,6 +182,8 @@ class TaskWatch:
                 if exc.retry_after > self._opts.max_retry_after:
                     raise exc
                 delay = exc.retry_after
+        if left is not None and delay >= left:
+            raise self._timeout_error() from exc  # no reconnect could happen in time
         if self._failures > self._opts.max_reconnects:
             raise StreamError(
                 f"lost the stream of task {self._task_id} {self._failures} times in a row "
@@ -205,8 +216,18 @@ class TaskWatch:
         return updates, Sleep(self._cap(self._retry.backoff(self._failures)), self._connect())
 
     def on_status(self, data: dict[str, Any]) -> Action:
-        """A `/status` answer arrived (poll mode): fetch the task only when it changed."""
-        status = TaskStatus.parse(data.get("status"))
+        """A `/status` answer arrived (poll mode): fetch the task only when it changed.
+
+        Raises:
+            APIResponseValidationError: the answer has no status an API sends (int or name).
+        """
+        raw = data.get("status")
+        if isinstance(raw, bool) or not isinstance(raw, int | str):
+            message = f"GET /tasks/{self._task_id}/status: no status in the answer (got {raw!r})"
+            if self._response is None:  # fed by hand, not read from the API
+                raise ValueError(message)
+            raise APIResponseValidationError(message, response=self._response)
+        status = TaskStatus.parse(raw)
         known = TaskStatus.parse(self._acc.get("status"))
         if status != known or data.get("updated_at") != self._acc.get("updated_at"):
             return Fetch(self._get_task())
@@ -238,14 +259,14 @@ class TaskWatch:
             return PollStatus(self._status())
         if self._last is not None:
             self._compare_next = True
-        self._lines_since_connect = 0
+        self._updates_since_connect = 0
         return OpenStream(self._stream())
 
     def _count_attempt(self) -> None:
-        if self._lines_since_connect:
+        if self._updates_since_connect:
             self._failures = 0
         self._failures += 1
-        self._lines_since_connect = 0
+        self._updates_since_connect = 0
 
     def _cap(self, seconds: float) -> float:
         return seconds if self._deadline is None else self._deadline.cap(seconds)

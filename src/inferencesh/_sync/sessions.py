@@ -56,17 +56,16 @@ class Sessions:
         """Your sessions."""
         response = self._http.send(api.list_sessions(self._http.opts))
         payload: Any = read_data(response)
-        items: Any = (
-            cast("Mapping[str, Any]", payload).get("items")
-            if isinstance(payload, Mapping)
-            else payload
-        )
-        if items is not None and not isinstance(items, list):
+        items: Any = payload
+        if isinstance(payload, Mapping) and "items" in payload:
+            # A page; an empty one may say `"items": null`, as Go encodes an empty list.
+            items = cast("Mapping[str, Any]", payload)["items"] or []
+        if not isinstance(items, list):
             raise APIResponseValidationError(
                 f"GET /sessions: expected a list of sessions, got {type(items).__name__}",
                 response=response,
             )
-        return [as_model(_session(), item, response) for item in cast("list[Any]", items or [])]
+        return [as_model(_session(), item, response) for item in cast("list[Any]", items)]
 
     def keepalive(self, session_id: str) -> Session:
         """Restart a session's idle timer.
