@@ -90,6 +90,8 @@ def test_json_nested_up_to_the_limit_runs(http: httpx2.Client, local_emu: Emulat
         ("POST", "/files", b'{"files": [{"filename": "\\udc80.txt", "size": 3}]}'),
         ("POST", "/files/list", b'{"search": {"query": Infinity}}'),
         ("POST", "/tasks/list", b'{"filters": ' + b"[" * 5000 + b"]" * 5000 + b"}"),
+        ("POST", "/agents/run", b'{"agent": "infsh/x", "input": {"text": "a", "n": NaN}}'),
+        ("POST", "/agents/run", b'{"agent": "infsh/x", "input": {"text": "\\udc00"}}'),
     ],
 )
 def test_every_json_body_is_checked(

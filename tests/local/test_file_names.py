@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inferencesh.local import AppContext, Emulator, LocalFile
-from inferencesh.local.files._store import disk_name
+from inferencesh.local.files._names import disk_name
 from tests.local._support import run
 
 

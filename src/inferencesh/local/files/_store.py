@@ -17,27 +17,26 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import mimetypes
 import os
 import secrets
 import shutil
 import tempfile
 import threading
 import typing
-import unicodedata
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 from urllib.parse import quote
-
-import anyio.to_thread
 
 from inferencesh.local.core._envelope import ApiError
 from inferencesh.local.core._ids import TEAM_ID, USER_ID, Clock, iso, new_id
 from inferencesh.local.core._listing import paginate
+from inferencesh.local.files._local_file import LocalFile
+from inferencesh.local.files._names import disk_name, guess_type, parse_entry
+from inferencesh.local.files._upload import Upload, too_large
 
 __all__ = [
     "CONTENT_PREFIX",
@@ -46,6 +45,8 @@ __all__ = [
     "FileStore",
     "LocalFile",
     "Upload",
+    "disk_name",
+    "guess_type",
 ]
 
 CONTENT_PREFIX = "/_files/"
@@ -53,58 +54,8 @@ CONTENT_PREFIX = "/_files/"
 UPLOAD_PREFIX = "/_uploads/"
 """Where upload URLs point (no auth: the token grants the upload)."""
 DEFAULT_MAX_UPLOAD_SIZE = 2 * 1024**3
-OCTET_STREAM = "application/octet-stream"
-_WRITE_BATCH = 1024 * 1024  # bytes buffered before one write in a worker thread
 _TOMBSTONES = 10_000  # expired upload ids remembered, to answer late PUTs with 410
-_MAX_NAME = 255
-"""Bytes: the longest file name common file systems store (NAME_MAX)."""
-_CONTROL = frozenset({"Cc", "Cs", "Zl", "Zp"})
-_BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-"""Direction overrides: they make a name display as something else (`gpj.exe` as `exe.jpg`)."""
-
 FileState = Literal["pending", "uploading", "complete"]
-
-
-class LocalFile:
-    """A file an app returns: registered with the emulator, sent as `{uri, filename, ...}`.
-
-    A `pathlib.Path` in an app's output is registered the same way; use `LocalFile` to set
-    the name or the content type, or to return bytes made in memory.
-
-    Example:
-        ```python
-        @emu.app("me/report")
-        def report(ctx: AppContext, input: dict[str, Any]) -> dict[str, Any]:
-            return {"pdf": LocalFile(b"%PDF-...", filename="report.pdf")}
-        ```
-
-    Args:
-        source: A path (`str` or `PathLike`) to copy, or the file's bytes.
-        filename: The name clients see; defaults to the path's name (`file` for bytes).
-        content_type: Defaults to a guess from the name, else `application/octet-stream`.
-    """
-
-    __slots__ = ("content_type", "data", "filename", "path")
-
-    def __init__(
-        self,
-        source: str | os.PathLike[str] | bytes,
-        *,
-        filename: str | None = None,
-        content_type: str | None = None,
-    ) -> None:
-        if isinstance(source, bytes | bytearray | memoryview):
-            self.data: bytes | None = bytes(source)
-            self.path: Path | None = None
-        else:
-            self.data = None
-            self.path = Path(source)
-        self.filename = filename
-        self.content_type = content_type
-
-    def __repr__(self) -> str:
-        what = f"{len(self.data)} bytes" if self.data is not None else repr(str(self.path))
-        return f"LocalFile({what}, filename={self.filename!r})"
 
 
 class FileRecord:
@@ -205,7 +156,7 @@ class FileStore:
         category = body.get("category") or ""
         if not isinstance(category, str):
             raise ApiError(400, "invalid_request", "category must be a string")
-        specs = [_entry(i, e) for i, e in enumerate(typing.cast(list[Any], entries))]
+        specs = [parse_entry(i, e) for i, e in enumerate(typing.cast(list[Any], entries))]
         created: list[dict[str, Any]] = []
         with self._lock:
             self._purge()
@@ -373,7 +324,7 @@ class FileStore:
             declared = record.declared_size
             for size in (length, declared):
                 if size is not None and size > self.max_upload_size:
-                    raise _too_large(size, self.max_upload_size)
+                    raise too_large(size, self.max_upload_size)
             if length is not None and declared is not None and length != declared:
                 raise ApiError(
                     400,
@@ -502,138 +453,6 @@ class FileStore:
             self._on_change()
 
 
-class Upload:
-    """One `PUT` in progress: bytes go to a partial file, moved into place when complete.
-
-    Writes are batched and done in a worker thread, so memory stays flat and the event loop
-    stays free whatever the size.
-    """
-
-    def __init__(
-        self, store: FileStore, record: FileRecord, partial: Path, handle: IO[bytes]
-    ) -> None:
-        self.store = store
-        self.record = record
-        self.partial = partial
-        self.received = 0
-        self._handle = handle
-        self._pending: list[bytes] = []
-        self._pending_size = 0
-        self._done = False
-
-    async def write(self, chunk: bytes) -> None:
-        """Add a chunk of the body.
-
-        Raises:
-            ApiError: 413 the body grew past the size limit.
-        """
-        if not chunk:
-            return
-        self.received += len(chunk)
-        limit = self.store.max_upload_size
-        if self.received > limit:
-            raise _too_large(self.received, limit, so_far=True)
-        self._pending.append(chunk)
-        self._pending_size += len(chunk)
-        if self._pending_size >= _WRITE_BATCH:
-            await self._flush()
-
-    async def finish(self) -> None:
-        """The body is complete: check it and make the file complete.
-
-        Raises:
-            ApiError: 400 wrong size or empty; 404 the file was deleted meanwhile.
-        """
-        await self._flush()
-        await anyio.to_thread.run_sync(self._handle.close)
-        self.store._finish_upload(self)  # pyright: ignore[reportPrivateUsage]
-        self._done = True
-
-    def abort(self) -> None:
-        """Throw the partial bytes away; the record stays pending (and is never listed)."""
-        if self._done:
-            return
-        self._done = True
-        with contextlib.suppress(OSError):
-            self._handle.close()
-        self.store._abort_upload(self.record, self.partial)  # pyright: ignore[reportPrivateUsage]
-
-    async def _flush(self) -> None:
-        if not self._pending:
-            return
-        batch, self._pending, self._pending_size = self._pending, [], 0
-        await anyio.to_thread.run_sync(self._handle.writelines, batch)
-
-
-def _entry(index: int, raw: Any) -> dict[str, Any]:
-    """Check one `PartialFile` of a `POST /files` body; explicit nulls mean absent."""
-    where = f"files[{index}]"
-    if not isinstance(raw, dict):
-        raise ApiError(400, "invalid_request", f"{where} must be an object")
-    entry = {k: v for k, v in typing.cast(dict[str, Any], raw).items() if v is not None}
-    for key in ("filename", "content_type", "path", "uri"):
-        if key in entry and not isinstance(entry[key], str):
-            raise ApiError(400, "invalid_request", f"{where}.{key} must be a string")
-    size = entry.get("size")
-    if size is not None:
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise ApiError(
-                400, "invalid_request", f"{where}.size must be a byte count, got {size!r}"
-            )
-        if size == 0:
-            raise ApiError(
-                400, "invalid_request", f"{where}.size is 0: an empty file cannot be uploaded"
-            )
-    public = entry.get("public", False)
-    if not isinstance(public, bool):
-        raise ApiError(400, "invalid_request", f"{where}.public must be a boolean")
-    content_type: str | None = entry.get("content_type") or None
-    filename: str | None = entry.get("filename") or None
-    if filename is None:
-        extension = mimetypes.guess_extension(content_type or "", strict=False) or ""
-        filename = f"upload{extension}"
-    return {
-        "filename": filename,
-        "content_type": content_type or guess_type(filename),
-        "path": entry.get("path") or "",
-        "size": size,
-        "public": public,
-    }
-
-
-def guess_type(name: str) -> str:
-    """The content type a file name suggests, else `application/octet-stream`."""
-    return mimetypes.guess_type(name, strict=False)[0] or OCTET_STREAM
-
-
-def disk_name(name: str) -> str:
-    """A safe single path component for a client-given file name.
-
-    The last component of the name (either slash), control characters and line separators
-    replaced by `_` (they break URLs, logs and terminals), cut to `_MAX_NAME` bytes of UTF-8
-    on a character boundary, keeping a short extension. `upload` if nothing is left.
-    """
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = "".join("_" if _is_control(ch) else ch for ch in base).strip()
-    if base in ("", ".", ".."):
-        return "upload"
-    if len(base.encode()) <= _MAX_NAME:
-        return base
-    stem, dot, extension = base.rpartition(".")
-    suffix = "." + extension if dot and stem and len(extension.encode()) <= 16 else ""
-    head = stem if suffix else base
-    return _cut(head, _MAX_NAME - len(suffix.encode())) + suffix
-
-
-def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch) in _CONTROL or ch in _BIDI
-
-
-def _cut(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` bytes of UTF-8, never inside a character."""
-    return text.encode()[:limit].decode(errors="ignore")
-
-
 def _remove_stored(record: FileRecord) -> None:
     if record.path is not None:
         shutil.rmtree(record.path.parent, ignore_errors=True)
@@ -644,16 +463,6 @@ def _url_expired(file_id: str) -> ApiError:
         410,
         "upload_url_expired",
         f"the upload URL of file {file_id} has expired (create a new file with POST /files)",
-    )
-
-
-def _too_large(size: int, limit: int, *, so_far: bool = False) -> ApiError:
-    what = "the upload passed" if so_far else f"the upload has {size} bytes, over"
-    return ApiError(
-        413,
-        "payload_too_large",
-        f"{what} the emulator's limit of {limit} bytes (Emulator(max_upload_size=...))",
-        headers={"connection": "close"},
     )
 
 
