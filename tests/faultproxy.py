@@ -33,7 +33,8 @@ with FaultProxy(server.base_url) as proxy:          # or the `fault_proxy` fixtu
 
 From async tests wait in a thread: `await anyio.to_thread.run_sync(late.wait_fired)`.
 `refuse_connections()` / `accept_connections()` make the port refuse connections (bound, not
-listening) and accept them again, for "the connection was never made".
+listening) and accept them again, for "the connection was never made". It also serves as a
+plain HTTP proxy (`HTTP_PROXY=proxy.url`): absolute-form targets go upstream in origin-form.
 """
 
 from __future__ import annotations
@@ -394,6 +395,13 @@ class FaultProxy:
                 if head is None:
                     return
                 method, target = head.first[0], head.first[1]
+                if target.startswith("http://"):  # used as an HTTP proxy: pass on origin-form
+                    target = "/" + target.split("/", 3)[3] if target.count("/") >= 3 else "/"
+                    head = _Head(
+                        head.raw.replace(head.first[1].encode(), target.encode(), 1),
+                        [method, target, *head.first[2:]],
+                        head.headers,
+                    )
                 framing = head.framing(request=True)
                 body = b"".join(_frame(piece, framing) for piece in _pieces(reader, framing))
                 if framing == "chunked":

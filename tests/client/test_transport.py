@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import httpx2
@@ -106,3 +107,15 @@ async def test_a_body_broken_off_is_retried_for_reads_and_typed_when_it_persists
     with pytest.raises(APIConnectionError):
         await twin("tasks.get", task.id)
     assert fault_proxy.count("GET", f"/tasks/{task.id}") == 4
+
+
+async def test_with_proxies_in_the_environment_requests_go_through_httpx2s_client(
+    make_twin: Any, server: Any, fault_proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [n for n in os.environ if n.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HTTP_PROXY", fault_proxy.url)  # an HTTP proxy gets absolute-form targets
+    twin = make_twin()  # the emulator's own URL: only the proxy setting can route it elsewhere
+    page = await twin("tasks.list", limit=1)
+    assert page.items is not None
+    assert fault_proxy.count("POST", "/tasks/list") == 1

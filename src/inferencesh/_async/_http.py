@@ -57,12 +57,11 @@ class AsyncHTTP:
             raise ClientClosedError(
                 "this client was closed; make a new one (or use it inside its with block)"
             )
-        client = self._clients.for_request(call.request)
         attempts = Attempts(call)
         while True:
             request = attempts.next_request()
             try:
-                response = await client.send(request, stream=stream)
+                response = await self._clients.send(request, stream=stream)
             except httpx2.TransportError as exc:
                 delay = attempts.after_error(exc)
                 logger.info("retrying %s in %.2fs after %r", _describe(request), delay, exc)

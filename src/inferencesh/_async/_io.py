@@ -21,7 +21,12 @@ import anyio
 import anyio.to_thread
 import httpx2
 
-from inferencesh._async._transport import default_transport
+from inferencesh._async._transport import (
+    bypass_client,
+    default_transport,
+    pool_limits,
+    send_direct,
+)
 from inferencesh._config import ClientOptions
 from inferencesh._protocol import files as api
 from inferencesh._types import ProgressCallback
@@ -55,9 +60,15 @@ class Clients:
 
     def __init__(self, opts: ClientOptions, given: httpx2.AsyncClient | None) -> None:
         self._owned = given is None
+        # Our transport is called directly unless httpx2's client must see the requests: the
+        # caller's own client, or proxies in the environment (httpx2 applies them itself).
+        direct = bypass_client(given)
+        n = opts.max_connections
+        self._transport = default_transport(max_connections=n) if direct else None
         self.pool = given or httpx2.AsyncClient(
             timeout=opts.timeout,
-            transport=default_transport(max_connections=opts.max_connections),
+            transport=self._transport,
+            limits=pool_limits(n),
             follow_redirects=False,
         )
         """Every request goes through this pool (aiohttp's or httpx2's, see `_transport`)."""
@@ -67,9 +78,11 @@ class Clients:
         """Whether the pool was closed (by us, or by the caller who handed it in)."""
         return self.pool.is_closed
 
-    def for_request(self, request: httpx2.Request) -> httpx2.AsyncClient:
-        """The client to send `request` through (the sync one reads task streams apart)."""
-        return self.pool
+    async def send(self, request: httpx2.Request, *, stream: bool) -> httpx2.Response:
+        """Send one try of `request`: to our own transport directly, else through the pool."""
+        if self._transport is None:
+            return await self.pool.send(request, stream=stream)
+        return await send_direct(self._transport, request, stream=stream)
 
     async def aclose(self) -> None:
         """Close what was opened here; a pool the caller handed in stays open."""

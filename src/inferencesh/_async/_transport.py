@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import urllib.request
 from collections.abc import AsyncIterator, MutableMapping
 from contextvars import ContextVar
 from functools import cache
@@ -27,7 +28,15 @@ from inferencesh._protocol.retry import SENT
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["AiohttpTransport", "AutoTransport", "RecordingTransport", "default_transport"]
+__all__ = [
+    "AiohttpTransport",
+    "AutoTransport",
+    "RecordingTransport",
+    "bypass_client",
+    "default_transport",
+    "pool_limits",
+    "send_direct",
+]
 
 MAX_CONNECTIONS = 100
 INLINE_BODY = 256 * 1024
@@ -38,6 +47,46 @@ one read instead of httpx2's stream layers, and the connection is free again at 
 def default_transport(*, max_connections: int = MAX_CONNECTIONS) -> httpx2.AsyncBaseTransport:
     """The transport a new `AsyncInference` uses when the caller gives no client."""
     return AutoTransport(max_connections=max_connections)
+
+
+def pool_limits(max_connections: int = MAX_CONNECTIONS) -> httpx2.Limits:
+    """The pool's size: `max_connections`, all kept alive (bursts of calls reuse them)."""
+    return httpx2.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+
+
+def bypass_client(client: httpx2.AsyncClient | None) -> bool:
+    """Whether requests may skip httpx2's client for our transport (`send_direct`).
+
+    Not for a caller's own client (its transport, proxies, hooks must see every request), nor
+    when the environment configures a proxy: httpx2's client routes through it, a transport
+    called directly would silently go around it.
+    """
+    # "no" alone lists hosts to reach directly; it configures no proxy.
+    return client is None and not (urllib.request.getproxies().keys() - {"no"})
+
+
+async def send_direct(
+    transport: httpx2.AsyncBaseTransport, request: httpx2.Request, *, stream: bool
+) -> httpx2.Response:
+    """Send one request straight through `transport`, as `httpx2.AsyncClient.send` would.
+
+    The SDK's own pool skips httpx2's client layer (auth flows, redirects, cookies, event
+    hooks), which an API call with a bearer key does not use and which cost ≈ 20 µs a request
+    (bench/RESULTS.md §3). Errors carry the request, as the client's do. Without `stream`,
+    the body is read and the response closed.
+    """
+    try:
+        response = await transport.handle_async_request(request)
+    except httpx2.TransportError as exc:
+        exc.request = request
+        raise
+    response.request = request
+    if not stream:
+        try:
+            await response.aread()  # errors get the request from httpx2 here
+        finally:
+            await response.aclose()
+    return response
 
 
 def aiohttp_available() -> bool:
@@ -79,8 +128,7 @@ class AutoTransport(httpx2.AsyncBaseTransport):
             if on_asyncio() and aiohttp_available():
                 self._inner = AiohttpTransport(max_connections=n)
             else:
-                limits = httpx2.Limits(max_connections=n, max_keepalive_connections=n)
-                self._inner = RecordingTransport(httpx2.AsyncHTTPTransport(limits=limits))
+                self._inner = RecordingTransport(httpx2.AsyncHTTPTransport(limits=pool_limits(n)))
         return await self._inner.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -160,6 +208,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
     def __init__(self, *, max_connections: int = MAX_CONNECTIONS) -> None:
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -172,9 +221,23 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
         return self._session
 
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        import aiohttp
+    def _timeout(self, timeouts: dict[str, float | None]) -> aiohttp.ClientTimeout:
+        """httpx2's timeouts as aiohttp's (a few distinct ones per client: kept)."""
+        key = (timeouts.get("pool"), timeouts.get("connect"), timeouts.get("read"))
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            import aiohttp
 
+            if len(self._timeouts) >= 64:  # deadlines make new ones; keep the cache small
+                self._timeouts.clear()
+            pool, connect, read = key
+            timeout = aiohttp.ClientTimeout(
+                total=None, connect=pool, sock_connect=connect, sock_read=read
+            )
+            self._timeouts[key] = timeout
+        return timeout
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         session = self._get_session()
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         data: Any
@@ -182,9 +245,9 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             data = request.content or None
         except httpx2.RequestNotRead:
             data = _body(request)
-        headers = [
-            (k, v) for k, v in request.headers.multi_items() if k.lower() != "transfer-encoding"
-        ]
+        headers = request.headers
+        if "transfer-encoding" in headers:  # aiohttp frames a streamed body itself
+            headers = [(k, v) for k, v in headers.multi_items() if k != "transfer-encoding"]
         extensions = request.extensions
         extensions[SENT] = False
         token = _SENDING.set(extensions)
@@ -196,12 +259,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
                 data=data,
                 allow_redirects=False,
                 compress=None,
-                timeout=aiohttp.ClientTimeout(
-                    total=None,
-                    connect=timeouts.get("pool"),
-                    sock_connect=timeouts.get("connect"),
-                    sock_read=timeouts.get("read"),
-                ),
+                timeout=self._timeout(timeouts),
             ).__aenter__()
         except Exception as exc:
             translated = _translate(exc, connecting=not extensions[SENT])

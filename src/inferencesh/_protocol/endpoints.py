@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -94,7 +95,7 @@ def build(
         )
     request = httpx2.Request(
         method,
-        url,
+        _parsed(url),
         headers=headers,
         content=content,
         extensions={"timeout": timeout.as_dict()},
@@ -105,6 +106,16 @@ def build(
         opts.max_retries,
         opts.max_retry_after,
     )
+
+
+@lru_cache(maxsize=512)
+def _parsed(url: str) -> httpx2.URL:
+    """`url` parsed once per distinct URL (they are immutable).
+
+    httpx2 parses in Python (≈ 9 µs, bench/RESULTS.md §3), and a client sends the same URLs
+    again and again: every run, every poll of a task.
+    """
+    return httpx2.URL(url)
 
 
 def run_body(app: str | Mapping[str, Any] | None, fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -58,12 +58,11 @@ class HTTP:
             raise ClientClosedError(
                 "this client was closed; make a new one (or use it inside its with block)"
             )
-        client = self._clients.for_request(call.request)
         attempts = Attempts(call)
         while True:
             request = attempts.next_request()
             try:
-                response = client.send(request, stream=stream)
+                response = self._clients.send(request, stream=stream)
             except httpx2.TransportError as exc:
                 delay = attempts.after_error(exc)
                 logger.info("retrying %s in %.2fs after %r", _describe(request), delay, exc)

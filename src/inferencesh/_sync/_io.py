@@ -19,9 +19,11 @@ from inferencesh._config import ClientOptions
 from inferencesh._protocol import files as api
 from inferencesh._protocol.endpoints import NDJSON
 from inferencesh._sync._transport import (
+    StdlibTransport,
+    bypass_client,
     default_transport,
-    stream_client,
-    streams_bypass_httpx2,
+    pool_limits,
+    send_direct,
 )
 from inferencesh._types import ProgressCallback
 from inferencesh.models._status import TaskUpdate
@@ -51,29 +53,37 @@ class Clients:
 
     def __init__(self, opts: ClientOptions, given: httpx2.Client | None) -> None:
         self._owned = given is None
+        # Our transports are called directly unless httpx2's client must see the requests: the
+        # caller's own client, or proxies in the environment (httpx2 applies them itself).
+        direct = bypass_client(given)
+        n = opts.max_connections
+        self._transport = default_transport(max_connections=n) if direct else None
         self.pool = given or httpx2.Client(
             timeout=opts.timeout,
-            transport=default_transport(max_connections=opts.max_connections),
+            transport=self._transport,
+            limits=pool_limits(n),
             follow_redirects=False,
         )
         """Every request but task streams goes through this pool."""
         # Task streams read through http.client: httpx2 parses them at half the speed (_transport).
-        self._streams = stream_client(opts.timeout) if streams_bypass_httpx2(given) else None
+        self._streams = StdlibTransport() if direct else None
 
     @property
     def is_closed(self) -> bool:
         """Whether the pool was closed (by us, or by the caller who handed it in)."""
         return self.pool.is_closed
 
-    def for_request(self, request: httpx2.Request) -> httpx2.Client:
-        """The client to send `request` through (the sync one reads task streams apart)."""
+    def send(self, request: httpx2.Request, *, stream: bool) -> httpx2.Response:
+        """Send one try of `request`: to our own transport directly, else through the pool."""
         if (
             self._streams is not None
             and request.headers.get("accept") == NDJSON
             and request.url.scheme in ("http", "https")
         ):
-            return self._streams
-        return self.pool
+            return send_direct(self._streams, request, stream=stream)
+        if self._transport is None:
+            return self.pool.send(request, stream=stream)
+        return send_direct(self._transport, request, stream=stream)
 
     def close(self) -> None:
         """Close what was opened here; a pool the caller handed in stays open."""

@@ -18,7 +18,8 @@ client, with its transport, proxies, certificates and hooks, must see every requ
 proxies are configured in the environment (httpx2 honours them, `http.client` would silently
 bypass them), or for a URL scheme other than http/https: what users configured keeps
 applying to every request. The first two are decided when the client is made, when httpx2
-reads proxies too.
+reads proxies too. In the same cases the pool's requests go through httpx2's client; otherwise
+they skip it (`send_direct`): auth flows, redirects, cookies and hooks serve no API call.
 
 Every request of the client's pool goes through `RecordingTransport` (httpx2's own transport),
 and `StdlibTransport` records the same: whether any byte of the request may have been written
@@ -41,9 +42,10 @@ from inferencesh._protocol.retry import SENT
 __all__ = [
     "RecordingTransport",
     "StdlibTransport",
+    "bypass_client",
     "default_transport",
-    "stream_client",
-    "streams_bypass_httpx2",
+    "pool_limits",
+    "send_direct",
     "translate_error",
 ]
 
@@ -56,13 +58,40 @@ _ERRORS = (OSError, http.client.HTTPException)
 """What `http.client` raises for network and protocol failures (TimeoutError is an OSError)."""
 
 
+def send_direct(
+    transport: httpx2.BaseTransport, request: httpx2.Request, *, stream: bool
+) -> httpx2.Response:
+    """Send one request straight through `transport`, as `httpx2.Client.send` would.
+
+    The SDK's own pool skips httpx2's client layer (auth flows, redirects, cookies, event
+    hooks), which an API call with a bearer key does not use. Errors carry the request, as
+    the client's do. Without `stream`, the body is read and the response closed.
+    """
+    try:
+        response = transport.handle_request(request)
+    except httpx2.TransportError as exc:
+        exc.request = request
+        raise
+    response.request = request
+    if not stream:
+        try:
+            response.read()  # errors get the request from httpx2 here
+        finally:
+            response.close()
+    return response
+
+
 def default_transport(*, max_connections: int = MAX_CONNECTIONS) -> httpx2.BaseTransport:
     """The transport of a new `Inference`'s pool when the caller gives no client."""
-    limits = httpx2.Limits(
+    return RecordingTransport(httpx2.HTTPTransport(limits=pool_limits(max_connections)))
+
+
+def pool_limits(max_connections: int = MAX_CONNECTIONS) -> httpx2.Limits:
+    """The pool's size: `max_connections`, of which at most 20 are kept idle."""
+    return httpx2.Limits(
         max_connections=max_connections,
         max_keepalive_connections=min(max_connections, MAX_KEEPALIVE),
     )
-    return RecordingTransport(httpx2.HTTPTransport(limits=limits))
 
 
 class RecordingTransport(httpx2.BaseTransport):
@@ -100,18 +129,15 @@ class RecordingTransport(httpx2.BaseTransport):
         self._inner.close()
 
 
-def streams_bypass_httpx2(client: httpx2.Client | None) -> bool:
-    """Whether task streams may use `StdlibTransport` (see the module docstring)."""
+def bypass_client(client: httpx2.Client | None) -> bool:
+    """Whether requests may skip httpx2's client for our transports (`send_direct`).
+
+    Not for a caller's own client (its transport, proxies, hooks must see every request), nor
+    when the environment configures a proxy: httpx2's client routes through it, a transport
+    called directly (and `http.client`) would silently go around it.
+    """
     # "no" alone lists hosts to reach directly; it configures no proxy.
     return client is None and not (urllib.request.getproxies().keys() - {"no"})
-
-
-def stream_client(timeout: httpx2.Timeout) -> httpx2.Client:
-    """A client sending every request through a new `StdlibTransport`."""
-    # trust_env=False: the environment was checked above, and has no proxies to apply.
-    return httpx2.Client(
-        transport=StdlibTransport(), timeout=timeout, follow_redirects=False, trust_env=False
-    )
 
 
 class StdlibTransport(httpx2.BaseTransport):
