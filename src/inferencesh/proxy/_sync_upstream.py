@@ -136,7 +136,7 @@ class SyncUpstream:
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
             timeout = isinstance(exc, TimeoutError | socket.timeout)
-            connect = isinstance(exc, ConnectionRefusedError | socket.gaierror)
+            connect = isinstance(exc, ConnectionRefusedError | socket.gaierror | ssl.SSLError)
             raise self._core.upstream_failed(exc, timeout=timeout, connect=connect) from exc
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ proxy environment variables and `.netrc`, and leave bodies as they came (no deco
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -145,6 +146,8 @@ def httpx2_options(core: ProxyCore) -> dict[str, Any]:
         "limits": httpx2.Limits(max_connections=None, max_keepalive_connections=100),
         # Upstream cookies belong to no browser in particular: never store or replay them.
         "cookies": CookieJar(DefaultCookiePolicy(allowed_domains=[])),
+        # The system's trust store, as the other upstream clients use.
+        "verify": ssl.create_default_context(),
     }
 
 
@@ -185,7 +188,9 @@ class AiohttpUpstream:
 
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, limit_per_host=0),
+                connector=aiohttp.TCPConnector(
+                    limit=0, limit_per_host=0, ssl=ssl.create_default_context()
+                ),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=False,
                 trust_env=False,
