@@ -29,13 +29,16 @@ def asgi_proxy(
 
     Example:
         ```python
-        from fastapi import FastAPI
+        from starlette.applications import Starlette
+        from starlette.routing import Route
 
-        from inferencesh.proxy import PROXY_PATH, asgi_proxy
+        from inferencesh.proxy import METHODS, PROXY_PATH, asgi_proxy
 
-        app = FastAPI()
-        app.mount(PROXY_PATH, asgi_proxy())  # the key comes from INFERENCE_API_KEY
+        proxy = asgi_proxy()  # the key comes from INFERENCE_API_KEY
+        app = Starlette(routes=[Route(PROXY_PATH, proxy, methods=list(METHODS))])
         ```
+
+        (FastAPI: `app.include_router(inferencesh.proxy.fastapi.proxy_router())`.)
 
     Args:
         api_key: The server's key, or a function of the `ProxyRequest` returning it (sync or
