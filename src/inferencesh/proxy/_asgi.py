@@ -107,8 +107,9 @@ class AsgiProxy:
             key = await _call(core.api_key, pending.request) or core.env_key()
         else:
             key = core.fixed_key()
+        key = core.check_key(key)
         body = await _read_body(receive, core)
-        return core.upstream(pending, core.check_key(key), body)
+        return core.upstream(pending, key, body)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

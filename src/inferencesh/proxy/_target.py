@@ -142,7 +142,9 @@ def parse_target(raw: str) -> Target:
         # Well-formed for a browser (upper case, a trailing dot, %-escapes...), but not the
         # canonical spelling the SDK sends: refused as a host the proxy does not serve.
         raise ProxyRefused(412, f"Target must be an inference.sh domain, got: {match['authority']}")
-    return Target(origin, match["rest"] or "/")
+    rest = match["rest"] or "/"
+    # `https://host?q` means path `/` (as `new URL` writes it); a request line needs the `/`.
+    return Target(origin, rest if rest.startswith("/") else "/" + rest)
 
 
 def parse_origin(url: str, *, what: str) -> Origin:
