@@ -61,9 +61,16 @@ async def test_a_stalled_stream_costs_one_open_per_reconnect(
     twin = via_proxy(stream_idle_timeout=0.1, max_reconnects=1, max_retries=2)
     stream_path = f"/tasks/{running_task.id}/stream"
     fault_proxy.arm("GET", stream_path, fault, times=None)
+    # (wait_timeout only turns a broken budget into a clear failure instead of a hang.)
     with pytest.raises(StreamError, match="2 times in a row"):
-        await twin("tasks.wait", running_task.id)
-    assert fault_proxy.count("GET", stream_path) == 2  # 1 + max_reconnects, not 3 x 2
+        await twin("tasks.wait", running_task.id, wait_timeout=30)
+    opens = fault_proxy.count("GET", stream_path)
+    if fault.after_lines is None:
+        assert opens == 2  # 1 + max_reconnects, not (1 + max_retries) x 2
+    else:
+        # The first snapshot is a new update (progress) if it arrives before the idle
+        # timeout; every later one repeats it and is not. So 2 opens, or 3 on a slow machine.
+        assert opens in (2, 3)
 
 
 async def test_wait_timeout_ends_a_wait_on_a_stalled_stream(
