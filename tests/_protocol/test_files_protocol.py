@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from inferencesh._config import ClientOptions
+from inferencesh._protocol import autoupload as inputs
 from inferencesh._protocol import files as api
 from inferencesh._protocol import outputs
 from inferencesh.errors import FileInputError, FileNameError, InvalidInputError, MissingFileError
@@ -433,25 +434,25 @@ def test_download_target(tmp_path: Path) -> None:
 def test_what_is_uploadable(tmp_path: Path) -> None:
     src = tmp_path / "in.txt"
     src.write_bytes(b"abc")
-    assert api.is_uploadable(src)
-    assert not api.is_uploadable(str(src))  # a plain str is never read from disk
-    assert not api.is_uploadable("/etc/passwd")
-    assert api.is_uploadable(tmp_path / "missing")  # a Path is always meant as a file
-    assert api.is_uploadable("data:text/plain,hi") and api.is_uploadable("DATA:,x")
-    assert api.is_uploadable(b"x") and api.is_uploadable(bytearray(b"x"))
-    assert api.is_uploadable(memoryview(b"x")) and api.is_uploadable(io.BytesIO(b"x"))
-    assert not api.is_uploadable(str(tmp_path))  # a directory
-    assert not api.is_uploadable(str(tmp_path / "missing"))
-    assert not api.is_uploadable("")
-    assert not api.is_uploadable(str(src) + "\n")
-    assert not api.is_uploadable("aGVsbG8gd29ybGQ=" * 300)  # long, base64-looking text
-    assert not api.is_uploadable(42) and not api.is_uploadable(None)
+    assert inputs.is_uploadable(src)
+    assert not inputs.is_uploadable(str(src))  # a plain str is never read from disk
+    assert not inputs.is_uploadable("/etc/passwd")
+    assert inputs.is_uploadable(tmp_path / "missing")  # a Path is always meant as a file
+    assert inputs.is_uploadable("data:text/plain,hi") and inputs.is_uploadable("DATA:,x")
+    assert inputs.is_uploadable(b"x") and inputs.is_uploadable(bytearray(b"x"))
+    assert inputs.is_uploadable(memoryview(b"x")) and inputs.is_uploadable(io.BytesIO(b"x"))
+    assert not inputs.is_uploadable(str(tmp_path))  # a directory
+    assert not inputs.is_uploadable(str(tmp_path / "missing"))
+    assert not inputs.is_uploadable("")
+    assert not inputs.is_uploadable(str(src) + "\n")
+    assert not inputs.is_uploadable("aGVsbG8gd29ybGQ=" * 300)  # long, base64-looking text
+    assert not inputs.is_uploadable(42) and not inputs.is_uploadable(None)
 
     class ReadOnly:
         def read(self) -> bytes:
             return b""
 
-    assert not api.is_uploadable(ReadOnly())
+    assert not inputs.is_uploadable(ReadOnly())
 
 
 def test_uploads_are_found_in_nested_dicts_lists_and_tuples(tmp_path: Path) -> None:
@@ -466,27 +467,27 @@ def test_uploads_are_found_in_nested_dicts_lists_and_tuples(tmp_path: Path) -> N
         "path_as_text": str(src),  # text, even naming a file: never uploaded
         "n": None,
     }
-    found = api.find_uploads(value)
+    found = inputs.find_uploads(value)
     assert found == [
         (("image",), src),
         (("refs", 1), b"raw"),
         (("deep", 0, "x", 2), "data:,hi"),
         (("7",), src),
     ]
-    assert [api.describe(at) for at, _ in found] == [
+    assert [inputs.describe(at) for at, _ in found] == [
         "input.image",
         "input.refs[1]",
         "input.deep[0].x[2]",
         "input.7",
     ]
-    assert api.describe(()) == "input"
+    assert inputs.describe(()) == "input"
 
 
 def test_substitute_puts_the_uris_in_a_copy(tmp_path: Path) -> None:
     ref = File(uri="https://files/done.png", filename="done.png")
     value = {"image": b"raw", "refs": (ref, b"more"), "deep": [{"x": [1, "keep"]}], 7: b"seven"}
     uris = {("image",): "u1", ("refs", 1): "u2", ("7",): "u3"}
-    result = api.substitute(value, uris)
+    result = inputs.substitute(value, uris)
     assert result == {
         "image": "u1",
         "refs": ["https://files/done.png", "u2"],  # a FileRef becomes its uri
@@ -498,10 +499,10 @@ def test_substitute_puts_the_uris_in_a_copy(tmp_path: Path) -> None:
 
 
 def test_a_top_level_upload_is_replaced_whole() -> None:
-    assert api.find_uploads(b"raw") == [((), b"raw")]
-    assert api.substitute(b"raw", {(): "u"}) == "u"
-    assert api.find_uploads("plain text") == []
-    assert api.substitute("plain text", {}) == "plain text"
+    assert inputs.find_uploads(b"raw") == [((), b"raw")]
+    assert inputs.substitute(b"raw", {(): "u"}) == "u"
+    assert inputs.find_uploads("plain text") == []
+    assert inputs.substitute("plain text", {}) == "plain text"
 
 
 # -- files in outputs ----------------------------------------------------------------------
@@ -603,17 +604,17 @@ def test_inputs_that_contain_themselves_or_nest_too_deep_are_refused() -> None:
     loop: dict[str, Any] = {}
     loop["again"] = [loop]
     with pytest.raises(InvalidInputError, match="circular") as info:
-        api.find_uploads({"x": loop})
+        inputs.find_uploads({"x": loop})
     assert info.value.path == "input.x.again[0]"
     deep: Any = b"file"
-    for _ in range(api.MAX_NESTING + 1):
+    for _ in range(inputs.MAX_NESTING + 1):
         deep = [deep]
     with pytest.raises(InvalidInputError, match="levels deep") as info:
-        api.find_uploads(deep)
+        inputs.find_uploads(deep)
     assert info.value.path == "input[0][0][0][0][0][0]"
     # The same value twice, side by side, is not a cycle.
     shared = {"f": b"x"}
-    assert [at for at, _ in api.find_uploads({"a": shared, "b": shared})] == [
+    assert [at for at, _ in inputs.find_uploads({"a": shared, "b": shared})] == [
         ("a", "f"),
         ("b", "f"),
     ]

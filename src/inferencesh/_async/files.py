@@ -13,6 +13,7 @@ import httpx2
 
 from inferencesh._async import _io as io
 from inferencesh._async._http import AsyncHTTP
+from inferencesh._protocol import autoupload as inputs
 from inferencesh._protocol import files as api
 from inferencesh._protocol.endpoints import build
 from inferencesh._protocol.envelope import read_data
@@ -199,17 +200,17 @@ class AsyncFiles:
 
     async def upload_inputs(self, value: Any, deadline: Deadline | None = None) -> Any:
         """Upload every file inside a run's input; return a copy with their URIs in place."""
-        found = api.find_uploads(value)
+        found = inputs.find_uploads(value)
         if not found:
-            return api.substitute(value, {})
+            return inputs.substitute(value, {})
 
-        async def one(item: tuple[api.Location, object]) -> str:
+        async def one(item: tuple[inputs.Location, object]) -> str:
             at, src = item
-            logger.info("uploading %s for %s", _label(src), api.describe(at))
+            logger.info("uploading %s for %s", _label(src), inputs.describe(at))
             return (await self._upload(src, None, None, None, None, deadline)).uri
 
         uris = await io.map_limited(one, found, MAX_PARALLEL_UPLOADS)
-        return api.substitute(value, {at: uri for (at, _), uri in zip(found, uris, strict=True)})
+        return inputs.substitute(value, {at: uri for (at, _), uri in zip(found, uris, strict=True)})
 
 
 def _length(response: httpx2.Response) -> int | None:
