@@ -106,6 +106,7 @@ __all__ = [
 _SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key"}
 )
+_FRAMING_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 class InferenceError(Exception):
@@ -145,9 +146,15 @@ def _redacted(value: Any) -> Any:
         except httpx2.ResponseNotRead:
             body = None
         request = value._request  # pyright: ignore[reportPrivateUsage]
+        # The body kept is the decoded one: the framing headers no longer describe it.
+        headers = [
+            (name, item)
+            for name, item in value.headers.multi_items()
+            if name.lower() not in _FRAMING_HEADERS
+        ]
         return httpx2.Response(
             value.status_code,
-            headers=value.headers,
+            headers=headers,
             content=body,
             request=None if request is None else _redacted(request),
         )

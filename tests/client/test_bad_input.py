@@ -213,3 +213,23 @@ async def test_other_errors_pickle_too(twin: Twin) -> None:
     back = pickle.loads(pickle.dumps(info.value))
     assert type(back) is TaskFailedError and back.task.id == info.value.task.id
     assert str(back) == str(info.value)
+
+
+def test_a_pickled_error_of_a_compressed_answer_keeps_its_body() -> None:
+    import gzip
+
+    import httpx2
+
+    request = httpx2.Request(
+        "GET", "https://api.test/tasks/t1", headers={"authorization": "Bearer sk-1"}
+    )
+    response = httpx2.Response(
+        404,
+        headers={"content-encoding": "gzip", "content-type": "application/json"},
+        content=gzip.compress(b'{"detail": "nope"}'),
+        request=request,
+    )
+    error = NotFoundError("404 from GET /tasks/t1: nope", response=response)
+    back = pickle.loads(pickle.dumps(error))
+    assert back.response.json() == {"detail": "nope"}
+    assert back.response.request.headers["authorization"] == "[redacted]"

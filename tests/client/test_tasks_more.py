@@ -158,3 +158,19 @@ async def test_retry_after_past_the_deadline_is_raised_at_once(
         assert server.emulator.faults.take_failure("GET", f"/tasks/{created.id}/stream")
     finally:
         gates.open(gate)
+
+
+async def test_logs_sent_as_new_entries_only_arrive_complete_and_in_order(twin: Twin) -> None:
+    # The emulator's stream carries each log append as just the new entry; the client merges
+    # by id, so every update holds every entry so far, in order, each once.
+    updates = await twin.collect("run", "infsh/slow", {"steps": 6, "interval": 0.1}, stream=True)
+    final = updates[-1].task
+    wanted = [f"step {i}/6" for i in range(1, 7)]
+    assert [log.content for log in final.logs] == wanted
+    fetched = await twin("tasks.get", final.id)
+    assert [log.id for log in final.logs] == [log.id for log in fetched.logs]
+    for update in updates:
+        contents = [entry["content"] for entry in update.data.get("logs") or []]
+        assert contents == wanted[: len(contents)]
+    # The last update before the terminal one came from appends: it already holds all six.
+    assert len(updates[-2].data["logs"]) == 6
