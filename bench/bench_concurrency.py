@@ -128,30 +128,21 @@ async def _ours(
     httpx2_transport: bool,
     run: Callable[[Callable[[], Awaitable[object]], int, float], Awaitable[Result]],
 ) -> Result:
-    import httpx2
 
     from inferencesh import async_inference
 
-    http_client = None
     if httpx2_transport:
-        # What AutoTransport uses on trio, here on asyncio.
-        from inferencesh._async._transport import MAX_CONNECTIONS
+        # What AutoTransport picks on trio (or without aiohttp), here on asyncio.
+        from inferencesh._async import _transport
 
-        limits = httpx2.Limits(
-            max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
-        )
-        http_client = httpx2.AsyncClient(
-            timeout=120, transport=httpx2.AsyncHTTPTransport(limits=limits)
-        )
-    async with async_inference(KEY, base_url=base, http_client=http_client) as client:
+        _transport.aiohttp_available = lambda: False
+    async with async_inference(KEY, base_url=base) as client:
 
         async def call() -> None:
             task = await client.tasks.get(TASK)
             assert task.id == TASK
 
         result = await run(call, c, seconds)
-    if http_client is not None:
-        await http_client.aclose()
     return result
 
 

@@ -191,22 +191,15 @@ def ours_sync_httpx2(base: str, lines: int) -> Result:
 
 
 async def _ours_async(base: str, lines: int, *, httpx2_transport: bool) -> Result:
-    import httpx2
 
     from inferencesh import async_inference
 
-    http_client = None
     if httpx2_transport:
-        # What AutoTransport uses on trio, here on asyncio.
-        from inferencesh._async._transport import MAX_CONNECTIONS
+        # What AutoTransport picks on trio (or without aiohttp), here on asyncio.
+        from inferencesh._async import _transport
 
-        limits = httpx2.Limits(
-            max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
-        )
-        http_client = httpx2.AsyncClient(
-            timeout=60, transport=httpx2.AsyncHTTPTransport(limits=limits)
-        )
-    async with async_inference(KEY, base_url=base, http_client=http_client) as client:
+        _transport.aiohttp_available = lambda: False
+    async with async_inference(KEY, base_url=base) as client:
 
         async def read(task_id: str) -> int:
             count = 0
@@ -223,8 +216,6 @@ async def _ours_async(base: str, lines: int, *, httpx2_transport: bool) -> Resul
             "cpu_seconds": time.process_time() - cpu,
             "updates": count,
         }
-    if http_client is not None:
-        await http_client.aclose()
     return result
 
 
