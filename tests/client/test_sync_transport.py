@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 
 from inferencesh import TaskStatus, TaskUpdate, inference
 from inferencesh._config import ClientOptions
+from inferencesh._protocol.ndjson import ChunkedEncodingError, Dechunker
 from inferencesh._protocol.watch import TaskWatch
 from inferencesh._sync._http import HTTP
-from inferencesh._sync._transport import Dechunker, StdlibTransport, translate_error
+from inferencesh._sync._transport import StdlibTransport, translate_error
 from inferencesh.errors import APIConnectionError, StreamError
 from inferencesh.local import running
 from inferencesh.local._server import RunningServer
@@ -379,5 +380,5 @@ def test_dechunker_gives_the_same_data_for_any_split(
 
 @pytest.mark.parametrize("wire", [b"zz\r\n", b"-5\r\nabc\r\n", b"3\r\nabcX\r\n", b"1" * 5000])
 def test_dechunker_refuses_broken_framing(wire: bytes) -> None:
-    with pytest.raises(http.client.HTTPException):
+    with pytest.raises(ChunkedEncodingError):
         Dechunker().feed(wire)

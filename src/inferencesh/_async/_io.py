@@ -21,6 +21,7 @@ import anyio
 import anyio.to_thread
 import httpx2
 
+from inferencesh._async._streams import SocketStreamTransport
 from inferencesh._async._transport import (
     bypass_client,
     default_transport,
@@ -29,6 +30,7 @@ from inferencesh._async._transport import (
 )
 from inferencesh._config import ClientOptions
 from inferencesh._protocol import files as api
+from inferencesh._protocol.endpoints import NDJSON
 from inferencesh._types import ProgressCallback
 from inferencesh.models._status import TaskUpdate
 
@@ -71,7 +73,10 @@ class Clients:
             limits=pool_limits(n),
             follow_redirects=False,
         )
-        """Every request goes through this pool (aiohttp's or httpx2's, see `_transport`)."""
+        """Every request but task streams goes through this pool (aiohttp's or httpx2's)."""
+        # Task streams read through plain sockets: every HTTP stack hands over one chunk (one
+        # line) at a time, at a cost per line larger than parsing it (_streams).
+        self._streams = SocketStreamTransport() if direct else None
 
     @property
     def is_closed(self) -> bool:
@@ -80,6 +85,12 @@ class Clients:
 
     async def send(self, request: httpx2.Request, *, stream: bool) -> httpx2.Response:
         """Send one try of `request`: to our own transport directly, else through the pool."""
+        if (
+            self._streams is not None
+            and request.headers.get("accept") == NDJSON
+            and request.url.scheme in ("http", "https")
+        ):
+            return await send_direct(self._streams, request, stream=stream)
         if self._transport is None:
             return await self.pool.send(request, stream=stream)
         return await send_direct(self._transport, request, stream=stream)

@@ -1,4 +1,9 @@
-"""Incremental NDJSON decoding: any split of the bytes yields the same objects.
+"""Incremental decoding of task streams: any split of the bytes yields the same objects.
+
+`NdjsonDecoder` turns bytes into one JSON object per line; `Dechunker` strips HTTP/1.1 chunked
+framing, for the transports that read a stream's socket themselves (a task stream sends one
+line per chunk: stripping the framing of every chunk a read brought, in one pass, is cheaper
+than a parser handing over one chunk per call).
 
 Lines are parsed with orjson when it is installed (a dependency on CPython), else with the
 standard library's `json`: parsing is the largest cost per stream update (≈ 0.6 vs 2.2 µs for
@@ -16,7 +21,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["NdjsonDecoder", "fast_loads"]
+__all__ = ["ChunkedEncodingError", "Dechunker", "NdjsonDecoder", "fast_loads"]
 
 logger = logging.getLogger("inferencesh")
 
@@ -97,3 +102,69 @@ def _decode(line: bytes) -> Any:
     except ValueError:
         logger.warning("skipping a stream line that is not JSON: %r", line[:200])
         return None
+
+
+class ChunkedEncodingError(ValueError):
+    """The server broke HTTP/1.1's chunked framing (the transports raise a protocol error)."""
+
+
+class Dechunker:
+    """Incremental decoder of an HTTP/1.1 chunked body: framing in, data out (RFC 9112 §7.1)."""
+
+    __slots__ = ("_buf", "_left", "done")
+
+    MAX_LINE = 4096
+    """The longest chunk-size or trailer line accepted."""
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._left = 0
+        """Data bytes left in the current chunk; -1 before its CRLF; -2 in the trailers."""
+        self.done = False
+        """Whether the last chunk and the trailers were read."""
+
+    def feed(self, data: bytes) -> bytes:
+        """Add bytes of the body; return the data they complete (maybe b"")."""
+        buf = self._buf + data if self._buf else data
+        out: list[bytes] = []
+        pos, end, left = 0, len(buf), self._left
+        while pos < end and not self.done:
+            if left > 0:  # inside a chunk's data
+                stop = pos + left
+                if stop > end:  # the chunk goes on in a later read
+                    out.append(buf[pos:])
+                    left = stop - end
+                    pos = end
+                    break
+                out.append(buf[pos:stop])
+                pos = stop
+                left = -1
+                continue
+            if left == -1:  # the CRLF after a chunk's data
+                if end - pos < 2:
+                    break
+                if buf[pos : pos + 2] != b"\r\n":
+                    raise ChunkedEncodingError("chunk data not followed by CRLF")
+                pos += 2
+                left = 0
+                continue
+            eol = buf.find(b"\r\n", pos)
+            if eol < 0:
+                if end - pos > self.MAX_LINE:
+                    raise ChunkedEncodingError("chunk-size line too long")
+                break
+            line = buf[pos:eol]
+            pos = eol + 2
+            if left == -2:  # a trailer line; the empty one ends the body
+                self.done = not line
+                continue
+            try:
+                size = int(line.split(b";", 1)[0], 16)
+            except ValueError:
+                raise ChunkedEncodingError(f"bad chunk size {line[:40]!r}") from None
+            if size < 0:
+                raise ChunkedEncodingError(f"bad chunk size {line[:40]!r}")
+            left = size if size else -2
+        self._left = left
+        self._buf = buf[pos:]
+        return b"".join(out) if len(out) != 1 else out[0]

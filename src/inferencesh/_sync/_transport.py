@@ -37,6 +37,7 @@ from typing import Any
 
 import httpx2
 
+from inferencesh._protocol.ndjson import ChunkedEncodingError, Dechunker
 from inferencesh._protocol.retry import SENT
 
 __all__ = [
@@ -228,6 +229,8 @@ class _ResponseStream(httpx2.SyncByteStream):
                 yield chunk
         except _ERRORS as exc:
             raise translate_error(exc, connecting=False) from exc
+        except ChunkedEncodingError as exc:
+            raise httpx2.RemoteProtocolError(str(exc)) from exc
 
     def close(self) -> None:
         # Both: the response holds the socket's file, the connection the socket itself.
@@ -250,68 +253,6 @@ def _dechunked(fp: io.BufferedReader) -> Iterator[bytes]:
             raise http.client.IncompleteRead(b"", None)  # the server closed mid-body
         if payload := dechunker.feed(data):
             yield payload
-
-
-class Dechunker:
-    """Incremental decoder of an HTTP/1.1 chunked body: framing in, data out (RFC 9112 §7.1)."""
-
-    __slots__ = ("_buf", "_left", "done")
-
-    MAX_LINE = 4096
-    """The longest chunk-size or trailer line accepted."""
-
-    def __init__(self) -> None:
-        self._buf = b""
-        self._left = 0
-        """Data bytes left in the current chunk; -1 before its CRLF; -2 in the trailers."""
-        self.done = False
-        """Whether the last chunk and the trailers were read."""
-
-    def feed(self, data: bytes) -> bytes:
-        """Add bytes of the body; return the data they complete (maybe b"")."""
-        buf = self._buf + data if self._buf else data
-        out: list[bytes] = []
-        pos, end, left = 0, len(buf), self._left
-        while pos < end and not self.done:
-            if left > 0:  # inside a chunk's data
-                stop = pos + left
-                if stop > end:  # the chunk goes on in a later read
-                    out.append(buf[pos:])
-                    left = stop - end
-                    pos = end
-                    break
-                out.append(buf[pos:stop])
-                pos = stop
-                left = -1
-                continue
-            if left == -1:  # the CRLF after a chunk's data
-                if end - pos < 2:
-                    break
-                if buf[pos : pos + 2] != b"\r\n":
-                    raise http.client.HTTPException("chunk data not followed by CRLF")
-                pos += 2
-                left = 0
-                continue
-            eol = buf.find(b"\r\n", pos)
-            if eol < 0:
-                if end - pos > self.MAX_LINE:
-                    raise http.client.HTTPException("chunk-size line too long")
-                break
-            line = buf[pos:eol]
-            pos = eol + 2
-            if left == -2:  # a trailer line; the empty one ends the body
-                self.done = not line
-                continue
-            try:
-                size = int(line.split(b";", 1)[0], 16)
-            except ValueError:
-                raise http.client.HTTPException(f"bad chunk size {line[:40]!r}") from None
-            if size < 0:
-                raise http.client.HTTPException(f"bad chunk size {line[:40]!r}")
-            left = size if size else -2
-        self._left = left
-        self._buf = buf[pos:]
-        return b"".join(out) if len(out) != 1 else out[0]
 
 
 def translate_error(exc: OSError | http.client.HTTPException, *, connecting: bool) -> Exception:
