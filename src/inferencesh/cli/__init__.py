@@ -1,4 +1,4 @@
-"""The `inferencesh` command: `serve`, `demo` and `run`."""
+"""The `inferencesh` command: `run`, `tasks`, `files`, `serve`, `demo`."""
 
 from __future__ import annotations
 

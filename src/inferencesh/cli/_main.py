@@ -9,6 +9,7 @@ from typing import NoReturn
 
 from inferencesh import __version__
 from inferencesh.cli._agents import add_serve_arguments, serve_agent_options
+from inferencesh.cli._commands import add_api_commands, dispatch
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,11 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run apps on an in-process emulator and show the SDK")
     demo.add_argument("--fast", action="store_true", help="shorter slow-app runs")
 
-    run = commands.add_parser("run", help="run an app and print its output as JSON")
-    run.add_argument("app", help="app ref, e.g. infsh/echo")
-    run.add_argument("input", help='the input as JSON, e.g. \'{"text": "hi"}\'')
-    run.add_argument("--base-url", default=None, help="API URL (default: INFERENCE_BASE_URL)")
-    run.add_argument("--api-key", default=None, help="API key (default: INFERENCE_API_KEY)")
+    add_api_commands(commands)  # run, tasks, files: cli/_commands.py
     return parser
 
 
@@ -96,9 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from inferencesh.cli._demo import demo
 
             return demo(fast=args.fast)
-        from inferencesh.cli._run import run
-
-        return run(args.app, args.input, base_url=args.base_url, api_key=args.api_key)
+        return dispatch(args)  # run, tasks, files: cli/_commands.py
     except KeyboardInterrupt:
         return 130
     except _MissingExtra as exc:
