@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from inferencesh.cli._common import (
     EXIT_FAILED,
@@ -22,7 +23,7 @@ __all__ = ["API_COMMANDS", "add_api_commands", "dispatch"]
 API_COMMANDS = frozenset({"run", "tasks", "files"})
 
 
-def add_api_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # pyright: ignore[reportPrivateUsage]
+def add_api_commands(commands: argparse._SubParsersAction[Any]) -> None:  # pyright: ignore[reportPrivateUsage]
     """Add `run`, `tasks` and `files` to the command line."""
     from inferencesh.cli._files import add_files_command
     from inferencesh.cli._run import add_run_command

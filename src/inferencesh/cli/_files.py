@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from inferencesh.cli._common import (
     EXIT_OK,
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["add_files_command", "files"]
 
 
-def add_files_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # pyright: ignore[reportPrivateUsage]
+def add_files_command(commands: argparse._SubParsersAction[Any]) -> None:  # pyright: ignore[reportPrivateUsage]
     """The `files` command and its subcommands."""
     parser = commands.add_parser("files", help="upload and download files")
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")

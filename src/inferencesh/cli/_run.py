@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from inferencesh.cli._common import EXIT_OK, add_client_arguments, dump, make_client, say
 from inferencesh.cli._follow import add_follow_arguments, follow
@@ -11,7 +12,7 @@ from inferencesh.cli._inputs import build_input
 __all__ = ["add_run_command", "run"]
 
 
-def add_run_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # pyright: ignore[reportPrivateUsage]
+def add_run_command(commands: argparse._SubParsersAction[Any]) -> None:  # pyright: ignore[reportPrivateUsage]
     """The `run` command's arguments."""
     parser = commands.add_parser(
         "run",

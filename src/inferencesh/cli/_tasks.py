@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from inferencesh.cli._common import (
     EXIT_FAILED,
@@ -30,7 +30,7 @@ _STATUSES = (
 ).split()
 
 
-def add_tasks_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # pyright: ignore[reportPrivateUsage]
+def add_tasks_command(commands: argparse._SubParsersAction[Any]) -> None:  # pyright: ignore[reportPrivateUsage]
     """The `tasks` command and its subcommands."""
     parser = commands.add_parser("tasks", help="look up, follow and cancel tasks")
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
