@@ -79,7 +79,7 @@ def tool(
         def get_weather(city: str, units: Literal["c", "f"] = "c") -> str:
             '''Get the current weather.
 
-    Args:
+            Args:
                 city: City name, e.g. "Paris".
                 units: Temperature units.
             '''

@@ -1,0 +1,136 @@
+"""Every code block in the README and under docs/ runs as written, against the emulator.
+
+A page's Python blocks run in order as one script (so a block may use what an earlier one
+defined, as a reader would), in a fresh interpreter, in an empty folder, with
+INFERENCE_API_KEY and INFERENCE_BASE_URL pointing at the test emulator. A block right after
+`<!-- test: pytest -->` is a test module and runs under pytest instead; a `bash` block after
+`<!-- test: shell -->` runs in bash with the `inferencesh` command on PATH. Other blocks
+(JSON, output, installation commands) are not code to run, nor is a block that only
+includes an example file (those run in tests/test_examples.py). No hidden set-up: whatever
+a block needs is on the page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import API_KEY
+
+ROOT = Path(__file__).parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+FENCE = re.compile(
+    r"(?:<!-- test: (?P<mark>[\w-]+) -->\n)?^```(?P<lang>[\w-]*)[^\n]*\n(?P<code>.*?)^```",
+    re.M | re.S,
+)
+RUNNABLE = {"python", "py"}
+# A block that only includes an example file (`--8<-- "examples/x.py"`, for the site):
+# tests/test_examples.py runs those files.
+INCLUDED = re.compile(r'--8<-- "examples/\w+\.py"')
+
+
+@dataclass(frozen=True)
+class Block:
+    page: Path
+    line: int
+    lang: str
+    mark: str | None
+    code: str
+
+
+def blocks(page: Path) -> list[Block]:
+    text = page.read_text()
+    found: list[Block] = []
+    for m in FENCE.finditer(text):
+        line = text.count("\n", 0, m.start("code")) + 1
+        found.append(Block(page, line, m.group("lang"), m.group("mark"), m.group("code")))
+    return found
+
+
+def script(page_blocks: list[Block]) -> str:
+    """The page's Python blocks as one script; line numbers match the page's."""
+    lines: list[str] = []
+    for block in page_blocks:
+        lines.extend([""] * (block.line - 1 - len(lines)))
+        lines.extend(block.code.splitlines())
+    return "\n".join(lines) + "\n"
+
+
+def _id(page: Path) -> str:
+    return str(page.relative_to(ROOT))
+
+
+@pytest.fixture
+def docs_env(server: Any, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INFERENCE_")}
+    bin_dir = str(Path(sys.executable).parent)
+    return {
+        **env,
+        "INFERENCE_API_KEY": API_KEY,
+        "INFERENCE_BASE_URL": server.base_url,
+        "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_id)
+def test_every_python_block_of_the_page_runs(
+    page: Path, docs_env: dict[str, str], tmp_path: Path
+) -> None:
+    python = [
+        b
+        for b in blocks(page)
+        if b.lang in RUNNABLE and b.mark is None and not INCLUDED.fullmatch(b.code.strip())
+    ]
+    if not python:
+        pytest.skip("no Python blocks")
+    path = tmp_path / page.name.replace(".md", "_md.py")
+    path.write_text(script(python))
+    result = subprocess.run(
+        [sys.executable, str(path)],
+        cwd=tmp_path,
+        env=docs_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"{_id(page)}:\n{result.stderr[-3000:]}"
+
+
+def _marked(mark: str) -> list[Block]:
+    return [b for page in PAGES for b in blocks(page) if b.mark == mark]
+
+
+@pytest.mark.parametrize("block", _marked("shell"), ids=lambda b: f"{_id(b.page)}:{b.line}")
+def test_every_shell_block_runs(block: Block, docs_env: dict[str, str], tmp_path: Path) -> None:
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", block.code],
+        cwd=tmp_path,
+        env=docs_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"{_id(block.page)}:{block.line}:\n{result.stderr[-3000:]}"
+
+
+@pytest.mark.parametrize("block", _marked("pytest"), ids=lambda b: f"{_id(b.page)}:{b.line}")
+def test_every_pytest_block_passes(block: Block, docs_env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "test_from_the_docs.py").write_text(block.code)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_from_the_docs.py"],
+        cwd=tmp_path,
+        env=docs_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"{_id(block.page)}:{block.line}:\n{result.stdout[-3000:]}"
+    assert " passed" in result.stdout
