@@ -1,4 +1,4 @@
-"""Developer tasks: `nox -s tests`, `nox -s lint`, `nox -s typecheck`."""
+"""Developer tasks: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s docs`."""
 
 from __future__ import annotations
 
@@ -45,3 +45,14 @@ def typecheck(session: nox.Session) -> None:
     """pyright in strict mode on src."""
     install(session, "typecheck")
     session.run("pyright")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site (strict: a broken link or reference fails); `-- serve`."""
+    install(session, "docs")
+    session.env["NO_MKDOCS_2_WARNING"] = "1"
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve")
+    else:
+        session.run("mkdocs", "build", "--strict", "--site-dir", str(session.create_tmp()))

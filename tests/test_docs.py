@@ -16,6 +16,8 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,70 +69,84 @@ def _id(page: Path) -> str:
     return str(page.relative_to(ROOT))
 
 
-@pytest.fixture
-def docs_env(server: Any, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INFERENCE_")}
-    bin_dir = str(Path(sys.executable).parent)
-    return {
-        **env,
-        "INFERENCE_API_KEY": API_KEY,
-        "INFERENCE_BASE_URL": server.base_url,
-        "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
-        "PYTHONPATH": str(ROOT),
-    }
-
-
-@pytest.mark.parametrize("page", PAGES, ids=_id)
-def test_every_python_block_of_the_page_runs(
-    page: Path, docs_env: dict[str, str], tmp_path: Path
-) -> None:
-    python = [
+def python_blocks(page: Path) -> list[Block]:
+    return [
         b
         for b in blocks(page)
         if b.lang in RUNNABLE and b.mark is None and not INCLUDED.fullmatch(b.code.strip())
     ]
-    if not python:
-        pytest.skip("no Python blocks")
-    path = tmp_path / page.name.replace(".md", "_md.py")
-    path.write_text(script(python))
-    result = subprocess.run(
-        [sys.executable, str(path)],
-        cwd=tmp_path,
-        env=docs_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, f"{_id(page)}:\n{result.stderr[-3000:]}"
 
 
 def _marked(mark: str) -> list[Block]:
     return [b for page in PAGES for b in blocks(page) if b.mark == mark]
 
 
-@pytest.mark.parametrize("block", _marked("shell"), ids=lambda b: f"{_id(b.page)}:{b.line}")
-def test_every_shell_block_runs(block: Block, docs_env: dict[str, str], tmp_path: Path) -> None:
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", block.code],
-        cwd=tmp_path,
-        env=docs_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, f"{_id(block.page)}:{block.line}:\n{result.stderr[-3000:]}"
+SCRIPTS = [page for page in PAGES if python_blocks(page)]
+SHELL = _marked("shell")
+PYTESTS = _marked("pytest")
 
 
-@pytest.mark.parametrize("block", _marked("pytest"), ids=lambda b: f"{_id(b.page)}:{b.line}")
-def test_every_pytest_block_passes(block: Block, docs_env: dict[str, str], tmp_path: Path) -> None:
-    (tmp_path / "test_from_the_docs.py").write_text(block.code)
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_from_the_docs.py"],
-        cwd=tmp_path,
-        env=docs_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, f"{_id(block.page)}:{block.line}:\n{result.stdout[-3000:]}"
+def _block_id(block: Block) -> str:
+    return f"{_id(block.page)}:{block.line}"
+
+
+Runs = dict[str, "Future[subprocess.CompletedProcess[str]]"]
+
+
+@pytest.fixture(scope="module")
+def runs(server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
+    """Every page script and marked block, started at once (most of their time is waiting
+    for processes to start and apps to run), three at a time."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INFERENCE_")}
+    env |= {
+        "INFERENCE_API_KEY": API_KEY,
+        "INFERENCE_BASE_URL": server.base_url,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        "PYTHONPATH": str(ROOT),
+    }
+
+    def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+    futures: Runs = {}
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        for page in SCRIPTS:
+            folder = tmp_path_factory.mktemp("page")
+            path = folder / page.name.replace(".md", "_md.py")
+            path.write_text(script(python_blocks(page)))
+            futures[_id(page)] = pool.submit(run, [sys.executable, str(path)], folder)
+        for block in SHELL:
+            folder = tmp_path_factory.mktemp("shell")
+            futures[_block_id(block)] = pool.submit(
+                run, ["bash", "-euo", "pipefail", "-c", block.code], folder
+            )
+        for block in PYTESTS:
+            folder = tmp_path_factory.mktemp("pytest")
+            (folder / "test_from_the_docs.py").write_text(block.code)
+            args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+            futures[_block_id(block)] = pool.submit(run, args, folder)
+        yield futures
+
+
+@pytest.mark.parametrize("page", SCRIPTS, ids=_id)
+def test_every_python_block_of_the_page_runs(page: Path, runs: Runs) -> None:
+    result = runs[_id(page)].result()
+    assert result.returncode == 0, f"{_id(page)}:\n{result.stderr[-3000:]}"
+
+
+@pytest.mark.parametrize("block", SHELL, ids=_block_id)
+def test_every_shell_block_runs(block: Block, runs: Runs) -> None:
+    result = runs[_block_id(block)].result()
+    assert result.returncode == 0, f"{_block_id(block)}:\n{result.stderr[-3000:]}"
+
+
+@pytest.mark.parametrize("block", PYTESTS, ids=_block_id)
+def test_every_pytest_block_passes(block: Block, runs: Runs) -> None:
+    result = runs[_block_id(block)].result()
+    assert result.returncode == 0, f"{_block_id(block)}:\n{result.stdout[-3000:]}"
     assert " passed" in result.stdout
+
+
+def test_the_pages_have_code_to_run() -> None:
+    # A change to the fence syntax must not silently turn every test above into nothing.
+    assert len(SCRIPTS) >= 10 and len(SHELL) >= 5 and PYTESTS
