@@ -107,7 +107,8 @@ class TaskDisplay:
         rows.extend(Text(f"  | {line}", style="dim", no_wrap=True) for line in tuple(self._tail))
         if self._streamed:
             last = self._streamed.rstrip().rsplit("\n", 1)[-1]
-            rows.append(Text(f"  > {last}", no_wrap=True))
+            room = max(10, self._console.width - 5)  # the newest words, not the first ones
+            rows.append(Text(f"  > {last[-room:]}", no_wrap=True))
         return Group(*rows)
 
     def finish(self, status: TaskStatus, error: str | None = None) -> None:
