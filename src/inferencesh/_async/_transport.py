@@ -241,12 +241,11 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         session = self._get_session()
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         data: Any
+        headers: Any = request.headers
         try:
             data = request.content or None
-        except httpx2.RequestNotRead:
+        except httpx2.RequestNotRead:  # a streamed body, which aiohttp frames itself
             data = _body(request)
-        headers = request.headers
-        if "transfer-encoding" in headers:  # aiohttp frames a streamed body itself
             headers = [(k, v) for k, v in headers.multi_items() if k != "transfer-encoding"]
         extensions = request.extensions
         extensions[SENT] = False

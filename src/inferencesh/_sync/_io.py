@@ -76,7 +76,8 @@ class Clients:
     def send(self, request: httpx2.Request, *, stream: bool) -> httpx2.Response:
         """Send one try of `request`: to our own transport directly, else through the pool."""
         if (
-            self._streams is not None
+            stream
+            and self._streams is not None
             and request.headers.get("accept") == NDJSON
             and request.url.scheme in ("http", "https")
         ):
