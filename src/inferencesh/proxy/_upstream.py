@@ -1,6 +1,6 @@
 """The ASGI proxy's upstream HTTP clients: aiohttp on asyncio when installed, else httpx2.
 
-aiohttp relays a stream several times faster: its C parser decodes chunked bodies and hands
+aiohttp costs less per call and per chunk: its C parser decodes chunked bodies and hands
 over everything buffered at once, so a proxy that falls behind catches up in big chunks,
 where httpx2 yields one chunk per upstream write. It runs only on asyncio; on trio (or
 without aiohttp) httpx2 carries the calls. Both refuse redirects, keep no cookies, ignore
