@@ -73,7 +73,7 @@ def test_a_browser_page_streams_and_uploads_through_the_proxy(
     demo = result["demo"]
     assert demo["errors"] == [], demo["errors"]
     assert demo["output"] == {"steps": 5}
-    assert [u["progress_message"] for u in first["updates"] if u["progress_message"]][
+    assert [u.get("progress_message") for u in first["updates"] if u.get("progress_message")][
         -1
     ] == "step 5"
     assert len(result["listed"]) == len(demo["updates"]) >= 2
