@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "inferencesh"
-GENERATED = ("_http.py", "files.py", "client.py", "tasks.py", "sessions.py")
+GENERATED = ("_http.py", "files.py", "client.py", "tasks.py", "sessions.py", "agents.py")
 
 HEADER = "# Generated from _async/{name} by scripts/unasync.py: edit that file, not this one.\n"
 
@@ -35,8 +35,12 @@ RULES: list[tuple[str, str]] = [
     (r"\bAsyncSessions\b", "Sessions"),
     (r"\bAsyncAppSession\b", "AppSession"),
     (r"\bAsyncHTTP\b", "HTTP"),
+    (r"\bAsyncAgentStream\b", "AgentStream"),
+    (r"\bAsyncAgent\b", "Agent"),
+    (r"\bexecute_async\b", "execute_sync"),
     (r"\bAsyncGenerator\b", "Generator"),
     (r"\bAsyncIterator\b", "Iterator"),
+    (r"\bAbstractAsyncContextManager\b", "AbstractContextManager"),
     (r"\bhttpx2\.AsyncClient\b", "httpx2.Client"),
     (r"\binferencesh\._async\b", "inferencesh._sync"),
     (r"\baclosing\b", "closing"),

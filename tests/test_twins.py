@@ -9,12 +9,14 @@ from pydantic import BaseModel
 
 from inferencesh._async import _io as async_io
 from inferencesh._async._http import AsyncHTTP
+from inferencesh._async.agents import AsyncAgent, AsyncAgentStream
 from inferencesh._async.client import AsyncInference, async_inference
 from inferencesh._async.files import AsyncFiles
 from inferencesh._async.sessions import AsyncAppSession, AsyncSessions
 from inferencesh._async.tasks import AsyncTasks, AsyncTaskStream
 from inferencesh._sync import _io as sync_io
 from inferencesh._sync._http import HTTP
+from inferencesh._sync.agents import Agent, AgentStream
 from inferencesh._sync.client import Inference, inference
 from inferencesh._sync.files import Files
 from inferencesh._sync.sessions import AppSession, Sessions
@@ -31,6 +33,10 @@ TWINS: list[tuple[Any, Any]] = [
     (File, AsyncFile),
     (HTTP, AsyncHTTP),
     (sync_io.Clients, async_io.Clients),
+    (Agent, AsyncAgent),
+    (AgentStream, AsyncAgentStream),
+    (sync_io.EventPump, async_io.EventPump),
+    (sync_io.Outlet, async_io.Outlet),
 ]
 # Python's protocols differ by name between the two worlds; everything else must match.
 RENAMED = {
@@ -59,9 +65,9 @@ def normalise(doc: str | None) -> str:
     text = inspect.cleandoc(doc or "")
     for word in ("async with", "async for", "await "):
         text = text.replace(word, word.split()[-1] if word != "await " else "")
-    return text.replace("AsyncTaskStream", "TaskStream").replace(
-        "httpx2.AsyncClient", "httpx2.Client"
-    )
+    for name in ("AsyncTaskStream", "AsyncAgentStream", "AsyncAgent"):
+        text = text.replace(name, name.removeprefix("Async"))
+    return text.replace("httpx2.AsyncClient", "httpx2.Client")
 
 
 @pytest.mark.parametrize(("sync_cls", "async_cls"), TWINS, ids=lambda c: c.__name__)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from inferencesh._sync.client import Inference as Inference
     from inferencesh._sync.client import inference as inference
     from inferencesh._sync.tasks import TaskStream as TaskStream
+    from inferencesh.errors import AgentOutputError as AgentOutputError
     from inferencesh.errors import AgentTimeoutError as AgentTimeoutError
     from inferencesh.errors import APIConnectionError as APIConnectionError
     from inferencesh.errors import APIError as APIError
@@ -116,6 +117,7 @@ _LAZY: dict[str, str] = {
     ),
     **dict.fromkeys(
         (
+            "AgentOutputError",
             "AgentTimeoutError",
             "APIConnectionError",
             "APIError",

@@ -40,7 +40,8 @@ InferenceError
 ├── ToolError                       raised by a tool handler; becomes an error tool result
 ├── ToolDefinitionError             a bad @tool signature (also a TypeError); lists every problem
 ├── TaskTimeoutError                wait_timeout passed (also a TimeoutError); .task_id if created
-└── AgentTimeoutError               an agent's turn took longer than asked (also a TimeoutError)
+├── AgentTimeoutError               an agent's turn took longer than asked (also a TimeoutError)
+└── AgentOutputError                .output: an agent's structured result is missing or wrong
 
 InferenceWarning                    a warning message the server attached to a response
 ```
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from inferencesh.models.task import Task
 
 __all__ = [
+    "AgentOutputError",
     "AgentTimeoutError",
     "APIConnectionError",
     "APIError",
@@ -387,6 +389,17 @@ class AgentTimeoutError(InferenceError, TimeoutError):
     def __init__(self, message: str, *, chat_id: str) -> None:
         super().__init__(message)
         self.chat_id = chat_id
+
+
+class AgentOutputError(InferenceError, ValueError):
+    """The agent's structured result is missing or does not fit the type asked for.
+
+    `output` is what the agent gave (None when it gave nothing).
+    """
+
+    def __init__(self, message: str, *, output: Any) -> None:
+        super().__init__(message)
+        self.output = output
 
 
 class FileInputError(InferenceError, ValueError):

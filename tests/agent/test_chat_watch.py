@@ -64,8 +64,29 @@ def feed_settling(w_: ChatWatch, stream: list[dict[str, Any]]) -> list[ChatItem]
         out += items
         for item in items:
             if isinstance(item, InvocationDue):
-                out += w_.settle(item.invocation.id)
+                w_.settle(item.invocation.id)
     return out
+
+
+def last_chat(stream: list[dict[str, Any]]) -> dict[str, Any]:
+    """The chat as `GET /chats/{id}` would show it after `stream`: its last state, all messages."""
+    chat = next(line["data"] for line in reversed(stream) if line.get("event") == "chats")
+    messages: dict[str, Any] = {}
+    for line in stream:
+        if line.get("event") == "chat_messages":
+            messages[line["data"]["id"]] = line["data"]
+    return {**chat, "chat_messages": list(messages.values())}
+
+
+def confirm(follower: ChatWatch, chat: dict[str, Any]) -> list[ChatItem]:
+    """What the driver does once the stream says the turn is over: fetch the chat to confirm."""
+    assert follower.finished
+    action = follower.on_stream_end()
+    assert isinstance(action, w.Fetch) and action.request.request.url.path == f"/chats/{chat['id']}"
+    items, action = follower.on_fetched(chat)
+    assert isinstance(action, w.Finished) and isinstance(items[-1], TurnEnded)
+    assert isinstance(follower.on_stream_end(), w.Finished)
+    return items
 
 
 def test_client_tool_fixture_hands_out_the_call_once_and_ends_on_the_final_idle() -> None:
@@ -102,10 +123,11 @@ def test_client_tool_fixture_hands_out_the_call_once_and_ends_on_the_final_idle(
     runs = [i.run.state for i in items if isinstance(i, RunChanged)]
     assert runs == ["submitted", "working", "input_required", "working", "completed"]
     end = follower.on_lines(stream[-2:])
-    assert kinds(end) == ["ChatChanged", "TurnEnded"] and follower.finished
-    assert isinstance(end[-1], TurnEnded) and end[-1].chat.status == "idle"
-    assert not end[-1].paused
-    assert isinstance(follower.on_stream_end(), w.Finished)
+    assert kinds(end) == ["ChatChanged"] and follower.finished  # over: confirmed by a fetch
+    confirmed = confirm(follower, fixture("chat-final.json"))
+    assert kinds(confirmed) == ["TurnEnded"]  # the fetch holds nothing new
+    assert isinstance(confirmed[-1], TurnEnded) and confirmed[-1].chat.status == "idle"
+    assert not confirmed[-1].paused
 
 
 def test_a_replayed_stream_emits_nothing_and_hands_out_nothing_again() -> None:
@@ -120,7 +142,9 @@ def test_a_replayed_stream_emits_nothing_and_hands_out_nothing_again() -> None:
     assert not any(isinstance(i, DeltaReceived) and i.message_id == "msg_a1c4" for i in again)
     kept = [i for i in again if isinstance(i, MessageChanged)]
     assert [m.message.id for m in kept] == ["msg_t1e2", "msg_a2f9", "msg_a2f9"]
-    assert follower.finished and isinstance(again[-1], TurnEnded)
+    assert follower.finished and kinds(confirm(follower, fixture("chat-final.json"))) == [
+        "TurnEnded"
+    ]
 
 
 def test_the_turn_does_not_end_while_a_handed_out_call_is_unanswered() -> None:
@@ -132,8 +156,9 @@ def test_the_turn_does_not_end_while_a_handed_out_call_is_unanswered() -> None:
     final = stream[-2]  # the chat says idle, the run completed: still one call being answered
     assert not any(isinstance(i, TurnEnded) for i in follower.on_lines([final]))
     assert not follower.finished
-    assert [type(i) for i in follower.settle("tinv_7c3a")] == [TurnEnded]
+    follower.settle("tinv_7c3a")
     assert follower.finished and follower.pending == frozenset()
+    confirm(follower, fixture("chat-final.json"))
 
 
 def test_deltas_are_dropped_when_replayed_when_final_or_without_a_message() -> None:
@@ -176,12 +201,14 @@ def test_deltas_are_dropped_when_replayed_when_final_or_without_a_message() -> N
 
 def test_approval_fixture_hands_out_one_decision_from_message_and_interrupt() -> None:
     follower = watch(chat_id="chat_9a3c5e", run_id="run_8e4b21", assistant_message_id=None)
-    items = feed_settling(follower, lines("chat-stream-approval.ndjson"))
+    stream = lines("chat-stream-approval.ndjson")
+    items = feed_settling(follower, stream)
     due = [i for i in items if isinstance(i, InvocationDue)]
     assert [(d.phase, d.invocation.id, d.invocation.type) for d in due] == [
         ("approval", "tinv_9d1b", "app")
     ]
-    assert follower.finished and isinstance(items[-1], TurnEnded)
+    assert follower.finished
+    assert kinds(confirm(follower, last_chat(stream))) == ["TurnEnded"]
 
 
 def test_a_snapshot_naming_the_call_only_in_its_interrupts_hands_it_out() -> None:
@@ -226,7 +253,15 @@ def test_the_previous_turns_idle_snapshot_does_not_end_a_new_turn() -> None:
     assert not any(isinstance(i, RunChanged) for i in items)  # not this turn's run
     # A watch that did not send a message (following a chat as it is) ends at once.
     idle = ChatWatch(OPTS, CHAT)
-    assert isinstance(idle.on_lines([{"event": "chats", "data": old}])[-1], TurnEnded)
+    first, action = idle.start()
+    assert first == [] and isinstance(action, w.Fetch)  # the whole chat first
+    items, action = idle.on_fetched(old)
+    assert isinstance(action, w.Finished) and isinstance(items[-1], TurnEnded)
+    assert [i.message.id for i in items if isinstance(i, MessageChanged)] == [
+        "msg_a1c4",
+        "msg_t1e2",
+        "msg_a2f9",
+    ]  # the last turn's, learned from its run
 
 
 def test_without_a_known_run_the_turn_is_settled_by_busy_or_its_message() -> None:
@@ -237,14 +272,15 @@ def test_without_a_known_run_the_turn_is_settled_by_busy_or_its_message() -> Non
     follower.on_lines([{"event": "chats", "data": busy}])
     assert follower.run_id == "r9"  # learned from the active run
     done = {"id": CHAT, "status": "idle", "active_run": {"id": "r9", "state": "completed"}}
-    assert isinstance(follower.on_lines([{"event": "chats", "data": done}])[-1], TurnEnded)
+    follower.on_lines([{"event": "chats", "data": done}])
+    confirm(follower, done)
 
     by_message = ChatWatch(OPTS, CHAT, assistant_message_id="a1")
     by_message.on_lines([{"event": "chats", "data": old}])
     assert not by_message.finished
     msg = {"id": "a1", "chat_id": CHAT, "status": "ready", "role": "assistant"}
-    items = by_message.on_lines([{"event": "chat_messages", "data": msg}])
-    assert isinstance(items[-1], TurnEnded)
+    by_message.on_lines([{"event": "chat_messages", "data": msg}])
+    confirm(by_message, {**old, "chat_messages": [msg]})
 
 
 def test_a_run_paused_on_something_only_a_person_can_give_ends_the_turn_paused() -> None:
@@ -258,7 +294,8 @@ def test_a_run_paused_on_something_only_a_person_can_give_ends_the_turn_paused()
         **waiting,
         "pending_interrupts": [{"id": "i1", "reason": "widget", "status": "pending"}],
     }
-    end = follower.on_lines([{"event": "chats", "data": widget}])
+    follower.on_lines([{"event": "chats", "data": widget}])
+    end = confirm(follower, widget)
     assert isinstance(end[-1], TurnEnded) and end[-1].paused
 
 
@@ -294,10 +331,12 @@ def test_agent_runs_update_the_chat_and_partial_chats_merge() -> None:
     )
     assert follower.chat is not None and follower.chat.active_run is not None
     assert follower.chat.active_run.state == "completed" and not follower.finished  # chat: busy
-    end = follower.on_lines([{"event": "chats", "data": {"status": "idle"}, "fields": ["status"]}])
-    assert isinstance(end[-1], TurnEnded) and end[-1].chat.active_run is not None
-    assert end[-1].chat.active_run.state == "completed"
+    follower.on_lines([{"event": "chats", "data": {"status": "idle"}, "fields": ["status"]}])
+    assert follower.finished and follower.chat.status == "idle"
+    assert follower.chat.active_run.state == "completed"
     assert follower.on_lines([{"event": "chats", "data": busy}]) == []  # finished: nothing more
+    done = {**busy, "status": "idle", "active_run": {"id": RUN, "state": "completed"}}
+    assert confirm(follower, done)[-1].chat.active_run.state == "completed"  # type: ignore[union-attr]
 
 
 def test_a_run_before_any_chat() -> None:
@@ -345,8 +384,12 @@ def test_reconnects_are_bounded() -> None:
     follower.start()
     for _ in range(OPTS.max_reconnects):
         action = follower.on_stream_error(httpx2.ReadError("reset"))
-        assert isinstance(action, w.Sleep) and isinstance(action.then, w.OpenStream)
+        # The chat is read in full before reconnecting: what finished meanwhile is in no
+        # snapshot. Then the stream at once.
+        assert isinstance(action, w.Sleep) and isinstance(action.then, w.Fetch)
         assert 0 <= action.seconds <= 8
+        _, action = follower.on_fetched({"id": CHAT, "status": "busy"})
+        assert isinstance(action, w.OpenStream)
     with pytest.raises(StreamError, match="lost the stream of chat chat_4b1e8d 3 times"):
         follower.on_stream_error(httpx2.ReadError("reset"))
 
@@ -442,7 +485,7 @@ def test_error_answers_on_the_stream() -> None:
     busy = follower.on_stream_error(answer(503, **{"retry-after": "3"}))
     assert isinstance(busy, w.Sleep) and busy.seconds == 3.0
     unsaid = watch().on_stream_error(answer(502))
-    assert isinstance(unsaid, w.Sleep) and isinstance(unsaid.then, w.OpenStream)
+    assert isinstance(unsaid, w.Sleep) and isinstance(unsaid.then, w.Fetch)
     with pytest.raises(APIStatusError):
         follower.on_stream_error(answer(429, **{"retry-after": "3600"}))
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from inferencesh._config import ClientOptions
+from inferencesh._protocol import follow as w
 from inferencesh._protocol.chats import ChatWatch, InvocationDue, MessageChanged, RunChanged
 from inferencesh.agent import (
     AgentEvent,
@@ -63,9 +64,23 @@ def drive(
                     decision = execute_sync(decide_approval(job.request, approve))
                     events += turn.on_approval_outcome(decision)
                     invocation_id = decision.invocation_id
-                for ended in watch.settle(invocation_id):
-                    events += turn.on_item(ended)[0]
+                watch.settle(invocation_id)
     return events
+
+
+def confirm(watch: ChatWatch, turn: Turn, chat: dict[str, Any]) -> list[AgentEvent]:
+    """What the driver does once the stream says the turn is over: fetch, and apply."""
+    assert watch.finished and isinstance(watch.on_stream_end(), w.Fetch)
+    items, _ = watch.on_fetched(chat)
+    return [event for item in items for event in turn.on_item(item)[0]]
+
+
+def last_chat(stream: list[dict[str, Any]]) -> dict[str, Any]:
+    chat = next(line["data"] for line in reversed(stream) if line.get("event") == "chats")
+    messages = {
+        line["data"]["id"]: line["data"] for line in stream if line.get("event") == "chat_messages"
+    }
+    return {**chat, "chat_messages": list(messages.values())}
 
 
 def test_client_tool_turn_events_each_once_even_when_the_stream_replays() -> None:
@@ -73,6 +88,7 @@ def test_client_tool_turn_events_each_once_even_when_the_stream_replays() -> Non
     turn = Turn(agent="assistant", chat_id="chat_4b1e8d", tools={"get_weather": get_weather})
     stream = lines("chat-stream-client-tool.ndjson")
     events = drive(watch, turn, stream[:14]) + drive(watch, turn, stream)  # cut, then replayed
+    events += confirm(watch, turn, last_chat(stream))
     assert [e.type for e in events] == [
         "message.delta",
         "message.delta",
@@ -156,7 +172,9 @@ def test_server_tool_approval_turn() -> None:
         asked.append(request)
         return True
 
-    events = drive(watch, turn, lines("chat-stream-approval.ndjson"), approve)
+    stream = lines("chat-stream-approval.ndjson")
+    events = drive(watch, turn, stream, approve)
+    events += confirm(watch, turn, last_chat(stream))
     assert [e.type for e in events] == [
         "tool_call.requested",
         "message.completed",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx2
@@ -45,6 +46,10 @@ class AsyncHTTP:
     def client(self) -> httpx2.AsyncClient:
         """The connection pool (the caller's client, when one was handed in)."""
         return self._clients.pool
+
+    def stream_slot(self) -> AbstractAsyncContextManager[None]:
+        """Hold a connection for a stream that stays open (a chat's), leaving some for requests."""
+        return self._clients.stream_slot()
 
     async def aclose(self) -> None:
         """Close the connections, unless the caller handed them in."""
@@ -115,14 +120,14 @@ class AsyncHTTP:
                             if follower.finished:
                                 break
                             follower.check_deadline()
-                        if follower.finished:
+                        if not follower.finished:
+                            for item in follower.on_lines(decoder.flush()):
+                                yield item
+                        elif follower.stream_ends:
                             # The server ends the stream after the terminal update: reading to
-                            # that end returns the connection to the pool for the next request.
+                            # that end returns the connection to the pool.
                             await io.drain(chunks)
-                            return
-                        for item in follower.on_lines(decoder.flush()):
-                            yield item
-                    action = follower.on_stream_end()
+                    action = follower.on_stream_end()  # Finished, or what to confirm the end
                 except httpx2.TransportError as exc:
                     action = follower.on_stream_error(exc)
                 except APIError as exc:  # the stream could not be opened: the follower decides

@@ -12,10 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Sequence,
+)
+from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
-from typing import TypeVar, TypeVarTuple
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar, TypeVarTuple
 
 import anyio
 import anyio.to_thread
@@ -36,7 +44,10 @@ from inferencesh.models._status import TaskUpdate
 
 __all__ = [
     "Clients",
+    "EventPump",
+    "Outlet",
     "body_chunks",
+    "capacity_limiter",
     "drain",
     "make_dirs",
     "map_limited",
@@ -45,7 +56,9 @@ __all__ = [
     "remove",
     "replace",
     "run_blocking",
+    "shielded",
     "sleep",
+    "sync_only",
     "upload_body",
 ]
 
@@ -77,6 +90,10 @@ class Clients:
         # Task streams read through plain sockets: every HTTP stack hands over one chunk (one
         # line) at a time, at a cost per line larger than parsing it (_streams).
         self._streams = SocketStreamTransport() if direct else None
+        # Streams that stay open (chats) and go through the pool hold a connection each; so
+        # many of them that none is left for the requests that move them on would wait for ever.
+        self._max_streams = max(1, n - max(1, n // 4))
+        self._stream_slots: anyio.CapacityLimiter | None = None
 
     @property
     def is_closed(self) -> bool:
@@ -95,6 +112,17 @@ class Clients:
         if self._transport is None:
             return await self.pool.send(request, stream=stream)
         return await send_direct(self._transport, request, stream=stream)
+
+    @asynccontextmanager
+    async def stream_slot(self) -> AsyncGenerator[None]:
+        """Hold one of the connections long-lived streams may take (a quarter stays free)."""
+        if self._streams is not None:  # streams read through their own sockets, not the pool
+            yield
+            return
+        if self._stream_slots is None:  # made on first use: it belongs to the running loop
+            self._stream_slots = anyio.CapacityLimiter(self._max_streams)
+        async with self._stream_slots:
+            yield
 
     async def aclose(self) -> None:
         """Close what was opened here; a pool the caller handed in stays open."""
@@ -148,17 +176,17 @@ async def body_chunks(
     """
     raw = chunk_size is None and response.headers.get("content-encoding", "identity") == "identity"
     chunks = response.aiter_raw() if raw else response.aiter_bytes(chunk_size)
-    exhausted = False
     try:
         yield chunks
-        exhausted = True
     finally:
         with anyio.CancelScope(shield=True):
             await response.aclose()
-            if not exhausted:
-                with anyio.move_on_after(DRAIN_SECONDS), contextlib.suppress(Exception):
-                    async for _ in chunks:
-                        pass
+            # Also when the block ended without an error: a caller may stop reading a stream
+            # that stays open (a chat's) and leave its block normally. Read to the end, this
+            # pull ends at once.
+            with anyio.move_on_after(DRAIN_SECONDS), contextlib.suppress(Exception):
+                async for _ in chunks:
+                    pass
             await chunks.aclose()
 
 
@@ -216,3 +244,143 @@ async def notify(callback: Callable[[TaskUpdate], object], update: TaskUpdate) -
     result = callback(update)
     if inspect.isawaitable(result):
         await result
+
+
+def shielded() -> anyio.CancelScope:
+    """A block a cancellation waits for (an answer already computed still gets sent)."""
+    return anyio.CancelScope(shield=True)
+
+
+def sync_only(callables: Iterable[tuple[str, object]]) -> None:
+    """Check that the sync client can call these (the async client can call anything)."""
+
+
+EVENT_BUFFER = 256
+"""Items an `EventPump` holds for a slow consumer before its producers wait."""
+
+
+class Outlet(Generic[T]):
+    """What an `EventPump`'s producer and jobs emit through, and how they start jobs."""
+
+    def __init__(self, pump: EventPump[T]) -> None:
+        self._pump = pump
+
+    async def emit(self, item: T) -> None:
+        """Hand `item` to the consumer (waits while the consumer is far behind)."""
+        await self._pump._deliver(item)  # pyright: ignore[reportPrivateUsage]
+
+    def spawn(self, fn: Callable[[*Ts], Awaitable[object]], *args: *Ts) -> None:
+        """Start `fn(*args)` beside the producer (the sync twin runs it right away)."""
+        self._pump._start_job(fn, *args)  # pyright: ignore[reportPrivateUsage]
+
+
+class EventPump(Generic[T]):
+    """The items one producer and the jobs it starts emit, consumed as they come.
+
+    The producer (an async generator given the `Outlet`) runs in a task, each job it starts
+    in a task beside it; everything they emit is queued for the consumer. An exception in any
+    of them ends the consumer's iteration with that exception (not an ExceptionGroup). A
+    consumer that leaves before the producer is done cancels them all, then `on_abandon` runs.
+    The sync twin runs the producer on the consumer's thread and each job inline.
+    """
+
+    def __init__(
+        self,
+        produce: Callable[[Outlet[T]], AsyncGenerator[T]],
+        *,
+        on_abandon: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self._produce = produce
+        self._on_abandon = on_abandon
+        self._jobs = 0
+        self._producing = True
+        self._complete = False
+
+    @property
+    def finished(self) -> bool:
+        """Whether the producer ran to its end."""
+        return self._complete
+
+    async def __aenter__(self) -> Self:
+        # Made here, not in __init__: a pump never entered holds nothing to close.
+        self._send, self._receive = anyio.create_memory_object_stream[T](EVENT_BUFFER)
+        self._group = anyio.create_task_group()
+        await self._group.__aenter__()
+        self._group.start_soon(self._run_producer)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        abandoned = not self._complete
+        self._receive.close()  # nothing more is read: what is still emitted is dropped
+        if abandoned:
+            self._group.cancel_scope.cancel()
+        try:
+            return await self._group.__aexit__(exc_type, exc, tb)
+        except BaseExceptionGroup as group:
+            raise _single(group) from None
+        finally:
+            self._send.close()
+            self._receive.close()
+            if abandoned and self._on_abandon is not None:
+                with anyio.CancelScope(shield=True):
+                    await self._on_abandon()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> T:
+        try:
+            return await self._receive.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def _run_producer(self) -> None:
+        try:
+            async with aclosing(self._produce(Outlet(self))) as items:
+                async for item in items:
+                    await self._deliver(item)
+            self._complete = True
+        finally:
+            self._producing = False
+            self._close_when_idle()
+
+    async def _deliver(self, item: T) -> None:
+        try:
+            await self._send.send(item)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            pass  # the consumer left
+
+    def _start_job(self, fn: Callable[..., Awaitable[object]], *args: Any) -> None:
+        self._jobs += 1
+        self._group.start_soon(self._run_job, fn, *args)
+
+    async def _run_job(self, fn: Callable[..., Awaitable[object]], *args: Any) -> None:
+        try:
+            await fn(*args)
+        finally:
+            self._jobs -= 1
+            self._close_when_idle()
+
+    def _close_when_idle(self) -> None:
+        if not self._producing and not self._jobs:
+            self._send.close()
+
+
+def _single(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The one exception of a group, as itself (nested groups unwrapped); else the group."""
+    while len(group.exceptions) == 1:
+        only = group.exceptions[0]
+        if not isinstance(only, BaseExceptionGroup):
+            return only
+        group = only  # pyright: ignore[reportUnknownVariableType]
+    return group
+
+
+def capacity_limiter(limit: int) -> anyio.CapacityLimiter:
+    """A bound on calls running at once (the sync client runs one at a time: None)."""
+    return anyio.CapacityLimiter(limit)

@@ -14,7 +14,8 @@ Guarantees, whatever the network does:
   also across reconnects, replays and other watches sharing the same `handed_out` ledger;
 - the turn ends on status, never on content: when the chat is not busy, the turn's run is
   over and no invocation handed out here is still being answered (`settle()`); a stream that
-  ends earlier is reconciled with `GET /chats/{id}` and reconnected;
+  ends or breaks earlier is reconciled with `GET /chats/{id}` (a chat's snapshot on connect
+  does not replay finished messages) and reconnected;
 - reconnects are bounded (`max_reconnects` in a row without a new line raise `StreamError`;
   a stream open is tried once per reconnect), and the caller's deadline bounds every request
   and sleep (`AgentTimeoutError` once none is left);
@@ -63,7 +64,13 @@ __all__ = [
     "MessageChanged",
     "RunChanged",
     "TurnEnded",
+    "approve_request",
     "chat_path",
+    "chat_request",
+    "reject_request",
+    "run_request",
+    "stop_request",
+    "tool_result_request",
 ]
 
 if TYPE_CHECKING:
@@ -147,8 +154,62 @@ def chat_path(chat_id: str, suffix: str = "") -> str:
     return f"/chats/{quote(chat_id, safe='')}{suffix}"
 
 
+def tool_path(invocation_id: str, suffix: str = "") -> str:
+    """`/tools/{id}{suffix}` with the id escaped."""
+    if not invocation_id:
+        raise ValueError("the invocation id must be a non-empty string")
+    return f"/tools/{quote(invocation_id, safe='')}{suffix}"
+
+
+def run_request(opts: ClientOptions, body: dict[str, Any]) -> endpoints.ApiRequest:
+    """`POST /agents/run`: a message, and the run it starts. Never sent twice."""
+    return endpoints.build(opts, "POST", "/agents/run", body=body, idempotent=False)
+
+
+def chat_request(opts: ClientOptions, chat_id: str) -> endpoints.ApiRequest:
+    """`GET /chats/{id}`: the chat, its messages included."""
+    return endpoints.build(opts, "GET", chat_path(chat_id))
+
+
+def stop_request(opts: ClientOptions, chat_id: str) -> endpoints.ApiRequest:
+    """`POST /chats/{id}/stop`: end the running turn (stopping twice changes nothing)."""
+    return endpoints.build(opts, "POST", chat_path(chat_id, "/stop"), idempotent=True)
+
+
+# The server takes a result or a decision only while the call waits for one, so sending one
+# again (after a connection broke) can never apply it twice: a second one is refused (409).
+
+
+def tool_result_request(
+    opts: ClientOptions, invocation_id: str, result: str
+) -> endpoints.ApiRequest:
+    """`POST /tools/{id}` with a client tool's result."""
+    return endpoints.build(
+        opts, "POST", tool_path(invocation_id), body={"result": result}, idempotent=True
+    )
+
+
+def approve_request(opts: ClientOptions, invocation_id: str) -> endpoints.ApiRequest:
+    """`POST /tools/{id}/invoke`: the call may run."""
+    return endpoints.build(opts, "POST", tool_path(invocation_id, "/invoke"), idempotent=True)
+
+
+def reject_request(opts: ClientOptions, invocation_id: str, reason: str) -> endpoints.ApiRequest:
+    """`POST /tools/{id}/reject` with the reason the model is told."""
+    return endpoints.build(
+        opts,
+        "POST",
+        tool_path(invocation_id, "/reject"),
+        body={"reason": reason},
+        idempotent=True,
+    )
+
+
 class ChatWatch:
     """Decides how to follow one turn of a chat; see the module docstring."""
+
+    stream_ends = False
+    """A chat's stream stays open after a turn (heartbeats until the client leaves)."""
 
     def __init__(
         self,
@@ -195,6 +256,10 @@ class ChatWatch:
         self._final_messages: set[str] = set()
         self._max_seq: dict[str, int] = {}
         self._busy_seen = False
+        self._run_over = False
+        self._ended = False
+        self._resuming = False
+        self._reconnect_now = False
         self._last_status: tuple[Any, Any] | None = None
         self._failures = 0
         self._lines_since_connect = 0
@@ -206,7 +271,14 @@ class ChatWatch:
     # -- the follower protocol ------------------------------------------------------------
 
     def start(self) -> tuple[list[ChatItem], Action]:
-        """Nothing is known before the first request: connect (or poll)."""
+        """Nothing is known before the first request: connect (or poll).
+
+        Following a chat without sending a message (a resumed turn) starts with the whole
+        chat instead: the turn under way, or the last one if it already ended.
+        """
+        if not self._expect_turn:
+            self._resuming = True
+            return [], Fetch(self._request(""))
         return [], self._connect()
 
     def on_lines(self, lines: list[dict[str, Any]]) -> list[ChatItem]:
@@ -230,14 +302,19 @@ class ChatWatch:
                 items += self._run(payload)
             elif event == "chats":
                 items += self._chat_update(payload, partial="fields" in line)
-            items += self._check_end()
+            items += self._check_end(complete_view=False)
         return items
 
     def on_stream_end(self) -> Action:
-        """The stream closed cleanly before the turn ended: ask the server where it is."""
-        if self.finished:
+        """The stream closed, or the turn looked over: ask the server where it is.
+
+        A turn the stream says is over is confirmed with `GET /chats/{id}`, which has every
+        message: a message finished while no stream was open is in no stream's snapshot.
+        """
+        if self._ended:
             return Finished()
-        self._count_attempt()
+        if not self.finished:
+            self._count_attempt()
         return Fetch(self._request(""))
 
     def on_stream_error(self, exc: Exception) -> Action:
@@ -247,7 +324,7 @@ class ChatWatch:
         beyond `max_retry_after` are raised as they are.
         """
         if self.finished:
-            return Finished()
+            return Finished() if self._ended else Fetch(self._request(""))
         if self._deadline is not None and self._deadline.expired():
             raise self._timeout_error() from exc
         self._count_attempt()
@@ -265,7 +342,10 @@ class ChatWatch:
                 f"({type(exc).__name__}); the agent may still be working: follow the chat "
                 "again, or read it with get_chat()"
             ) from exc
-        return Sleep(self._cap(delay), self._connect())
+        # What happened while the stream was down is read in full first: a chat's snapshot on
+        # connect replays only what still waits, not the messages finished meanwhile.
+        self._reconnect_now = True
+        return Sleep(self._cap(delay), Fetch(self._request("")))
 
     def on_response(self, response: httpx2.Response) -> None:
         """The response the next lines or payload come from, kept for error reports."""
@@ -273,6 +353,7 @@ class ChatWatch:
 
     def on_fetched(self, data: dict[str, Any]) -> tuple[list[ChatItem], Action]:
         """A whole chat arrived from `GET /chats/{id}` (messages included, when sent)."""
+        self.finished = False  # decided again, from the whole chat
         items: list[ChatItem] = []
         run: object = data.get("active_run")
         if isinstance(run, dict):
@@ -284,9 +365,12 @@ class ChatWatch:
                     items += self._message(message)  # pyright: ignore[reportUnknownArgumentType]
         chat = {k: v for k, v in data.items() if k != "chat_messages"}
         items += self._chat_update(chat, partial=False)
-        items += self._check_end()
-        if self.finished:
+        items += self._check_end(complete_view=True)
+        if self._ended:
             return items, Finished()
+        if self._resuming or self._reconnect_now:
+            self._resuming = self._reconnect_now = False  # the turn goes on: follow it
+            return items, self._connect()
         if self._mode == "poll":
             return items, Sleep(self._cap(self._opts.poll_interval), PollStatus(self._status()))
         if self._failures > self._opts.max_reconnects:
@@ -324,10 +408,24 @@ class ChatWatch:
 
     # -- the runner's side ----------------------------------------------------------------
 
-    def settle(self, invocation_id: str) -> list[ChatItem]:
-        """The runner answered an invocation it was handed; the turn may end now."""
+    def settle(self, invocation_id: str) -> None:
+        """The runner answered an invocation it was handed (the turn may end after it).
+
+        If that was all the turn waited for, `finished` turns true: the driver stops reading at
+        the next chunk (a heartbeat will do) and confirms the end with a fetch.
+        """
         self._pending.discard(invocation_id)
-        return self._check_end()
+        self._check_end(complete_view=False)
+
+    def release(self, invocation_id: str) -> None:
+        """The runner gave an invocation up unanswered (its work was cancelled, or failed).
+
+        It may be handed out again, by a later watch of the same ledger: a turn resumed in
+        this process runs it, as a new process would.
+        """
+        self._pending.discard(invocation_id)
+        self._handed_out.discard(f"input:{invocation_id}")
+        self._handed_out.discard(f"approval:{invocation_id}")
 
     @property
     def pending(self) -> frozenset[str]:
@@ -411,8 +509,9 @@ class ChatWatch:
         return items
 
     def _learn_run(self, run: dict[str, Any]) -> None:
-        if self.run_id is None and run.get("state") in ACTIVE_RUN_STATES:
-            self.run_id = str(run.get("id"))  # following a turn already under way
+        # Following a turn already under way (or, resuming, the last one, even if it ended).
+        if self.run_id is None and (self._resuming or run.get("state") in ACTIVE_RUN_STATES):
+            self.run_id = str(run.get("id"))
 
     def _run_items(self, run: dict[str, Any]) -> list[RunChanged]:
         self._learn_run(run)
@@ -420,6 +519,8 @@ class ChatWatch:
             return []  # an earlier turn's run (the snapshot before ours began)
         if run.get("state") in ACTIVE_RUN_STATES:
             self._busy_seen = True
+        else:
+            self._run_over = True
         if run == self._emitted_run:
             return []
         model = self._model(AgentRun, run)
@@ -469,30 +570,39 @@ class ChatWatch:
 
     # -- when the turn ends ---------------------------------------------------------------
 
-    def _check_end(self) -> list[ChatItem]:
-        if self.finished or self._pending or self.chat is None:
+    def _check_end(self, *, complete_view: bool) -> list[ChatItem]:
+        """`TurnEnded` once the turn is over, seen in a complete view (a fetched chat).
+
+        Over on the stream only: stop reading (`finished`); `on_stream_end` then fetches.
+        """
+        if self._ended or self._pending or self.chat is None:
             return []
-        chat = self.chat
-        run = chat.active_run
-        if run is not None and run.id != self.run_id:
-            run = None  # an earlier turn's run
-        if run is not None and run.state in ("input_required", "auth_required"):
-            if self._can_answer(chat):
-                return []
-            self.finished = True
-            return [TurnEnded(chat, paused=True)]
-        if chat.status in BUSY_CHAT_STATUSES or (run is not None and run.is_active):
+        over, paused = self._turn_over(self.chat)
+        if not over:
             return []
+        self.finished = True
+        if not complete_view:
+            return []
+        self._ended = True
+        return [TurnEnded(self.chat, paused=paused)]
+
+    def _turn_over(self, chat: Chat) -> tuple[bool, bool]:
+        """Whether the turn is over (nothing of it handed out is unanswered), and paused."""
+        current = chat.active_run
+        ours = current if current is not None and current.id == self.run_id else None
+        if ours is not None and ours.state in ("input_required", "auth_required"):
+            return not self._can_answer(chat), True
+        if self._run_over:  # our run ended; the chat may already be busy with a later one
+            return chat.status not in BUSY_CHAT_STATUSES or ours is None, False
+        if chat.status in BUSY_CHAT_STATUSES or (ours is not None and ours.is_active):
+            return False, False
         settled = (
-            run is not None
+            ours is not None
             or self._busy_seen
             or not self._expect_turn
             or (self._assistant_id is not None and self._assistant_id in self._final_messages)
         )
-        if not settled:
-            return []  # the previous turn's idle snapshot: ours has not shown up yet
-        self.finished = True
-        return [TurnEnded(chat)]
+        return settled, False  # not settled: the last turn's idle snapshot, ours not begun
 
     def _can_answer(self, chat: Chat) -> bool:
         # Paused on something this client answers (a client tool, an approval), or not paused

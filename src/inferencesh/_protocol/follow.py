@@ -80,6 +80,15 @@ class Follower(Protocol[ItemT]):
         """True once the resource reached its end; the driver stops reading then."""
         ...
 
+    @property
+    def stream_ends(self) -> bool:
+        """Whether the server ends the stream after the resource's end (a task's does).
+
+        The driver then reads on to that end, so the connection goes back to the pool; a
+        stream that stays open (a chat's) is closed at once instead.
+        """
+        ...
+
     def start(self) -> tuple[list[ItemT], Action]:
         """The items known before any request, and the first action."""
         ...
@@ -96,7 +105,10 @@ class Follower(Protocol[ItemT]):
         ...
 
     def on_stream_end(self) -> Action:
-        """The stream closed cleanly."""
+        """The stream closed cleanly, or the driver stopped reading it once `finished`.
+
+        Once finished: `Finished`, or a request that confirms the end (a chat's).
+        """
         ...
 
     def on_stream_error(self, exc: Exception) -> Action:

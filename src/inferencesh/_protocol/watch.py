@@ -68,6 +68,9 @@ def _is_terminal(raw: object) -> bool:
 class TaskWatch:
     """Decides how to follow one task; see the module docstring."""
 
+    stream_ends = True
+    """The server ends a task's stream after the terminal update."""
+
     def __init__(
         self,
         opts: ClientOptions,

@@ -6,12 +6,15 @@ checks the two modules offer the same functions with the same parameters.
 
 from __future__ import annotations
 
+import inspect
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import BinaryIO, TypeVar, TypeVarTuple
+from types import TracebackType
+from typing import BinaryIO, Generic, Self, TypeVar, TypeVarTuple
 
 import httpx2
 
@@ -26,11 +29,15 @@ from inferencesh._sync._transport import (
     send_direct,
 )
 from inferencesh._types import ProgressCallback
+from inferencesh.errors import UsageError
 from inferencesh.models._status import TaskUpdate
 
 __all__ = [
     "Clients",
+    "EventPump",
+    "Outlet",
     "body_chunks",
+    "capacity_limiter",
     "drain",
     "make_dirs",
     "map_limited",
@@ -39,7 +46,9 @@ __all__ = [
     "remove",
     "replace",
     "run_blocking",
+    "shielded",
     "sleep",
+    "sync_only",
     "upload_body",
 ]
 
@@ -85,6 +94,11 @@ class Clients:
         if self._transport is None:
             return self.pool.send(request, stream=stream)
         return send_direct(self._transport, request, stream=stream)
+
+    @contextmanager
+    def stream_slot(self) -> Generator[None]:
+        """Hold one of the connections long-lived streams may take (a quarter stays free)."""
+        yield  # nothing to hold: each stream here has its own connection, apart from the pool
 
     def close(self) -> None:
         """Close what was opened here; a pool the caller handed in stays open."""
@@ -179,3 +193,108 @@ def map_limited(fn: Callable[[T], R], items: Sequence[T], limit: int) -> list[R]
 def notify(callback: Callable[[TaskUpdate], object], update: TaskUpdate) -> None:
     """Call an `on_update` callback; the async client also awaits what it returns."""
     callback(update)
+
+
+def shielded() -> AbstractContextManager[None]:
+    """A block a cancellation waits for (an answer already computed still gets sent)."""
+    return nullcontext()
+
+
+def sync_only(callables: Iterable[tuple[str, object]]) -> None:
+    """Check that the sync client can call these: an `async def` raises `UsageError` now.
+
+    Raises:
+        UsageError: Some are async; the message names them all.
+    """
+    found = [name for name, fn in callables if _is_async(fn)]
+    if found:
+        raise UsageError(
+            f"the sync client cannot await {', '.join(found)}: use plain functions, or the"
+            " async client (async_inference())"
+        )
+
+
+def _is_async(fn: object) -> bool:
+    call = getattr(fn, "__call__", None)  # noqa: B004 -- the method, not callable()
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(call)
+
+
+class Outlet(Generic[T]):
+    """What an `EventPump`'s producer and jobs emit through, and how they start jobs."""
+
+    def __init__(self, pump: EventPump[T]) -> None:
+        self._pump = pump
+
+    def emit(self, item: T) -> None:
+        """Hand `item` to the consumer (waits while the consumer is far behind)."""
+        self._pump._buffer.append(item)  # pyright: ignore[reportPrivateUsage]
+
+    def spawn(self, fn: Callable[[*Ts], object], *args: *Ts) -> None:
+        """Start `fn(*args)` beside the producer (the sync twin runs it right away)."""
+        fn(*args)
+
+
+class EventPump(Generic[T]):
+    """The items one producer and the jobs it starts emit, consumed as they come.
+
+    The sync twin of the async pump: the producer (a generator given the `Outlet`) runs on
+    the consumer's thread as it iterates, and each job runs inline when started, its items
+    handed out before the producer's next one. A consumer that leaves before the producer is
+    done closes it, then `on_abandon` runs.
+    """
+
+    def __init__(
+        self,
+        produce: Callable[[Outlet[T]], Generator[T]],
+        *,
+        on_abandon: Callable[[], object] | None = None,
+    ) -> None:
+        self._produce = produce
+        self._on_abandon = on_abandon
+        self._buffer: deque[T] = deque()
+        self._items: Generator[T] | None = None
+        self._complete = False
+
+    @property
+    def finished(self) -> bool:
+        """Whether the producer ran to its end."""
+        return self._complete
+
+    def __enter__(self) -> Self:
+        self._items = self._produce(Outlet(self))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        if self._complete:
+            return None
+        if self._items is not None:
+            self._items.close()
+        if self._on_abandon is not None:
+            self._on_abandon()
+        return None
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> T:
+        assert self._items is not None, "use the pump as a context manager"
+        while not self._buffer:
+            if self._complete:
+                raise StopIteration
+            try:
+                item = next(self._items)
+            except StopIteration:
+                self._complete = True
+                continue
+            self._buffer.append(item)
+        return self._buffer.popleft()
+
+
+def capacity_limiter(limit: int) -> None:
+    """A bound on calls running at once (the sync client runs one at a time: None)."""
+    return None

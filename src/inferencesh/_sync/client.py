@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, overload
 
@@ -24,7 +24,11 @@ from inferencesh._types import NOT_GIVEN, NotGiven, StreamMode, TimeoutTypes
 from inferencesh.models._status import TaskUpdate
 
 if TYPE_CHECKING:
+    from inferencesh._sync.agents import Agent
+    from inferencesh.agent.config import AgentConfig, CoreApp, ToolSource
+    from inferencesh.agent.dispatch import Approver
     from inferencesh.models.task import Task
+    from inferencesh.tools import InternalTools, Skill
 
 __all__ = ["Inference", "inference"]
 
@@ -310,6 +314,82 @@ class Inference:
             setup: Setup parameters for the worker.
         """
         return AppSession(self, app, idle_timeout=idle_timeout, function=function, setup=setup)
+
+    def agent(
+        self,
+        agent: str | AgentConfig | Mapping[str, Any] | None = None,
+        /,
+        *,
+        core_app: CoreApp | None = None,
+        system_prompt: str | None = None,
+        tools: Iterable[ToolSource] | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        internal_tools: InternalTools | Mapping[str, bool] | None = None,
+        skills: Sequence[Skill | Mapping[str, Any]] | None = None,
+        context: Sequence[Mapping[str, Any]] | None = None,
+        output_schema: Mapping[str, Any] | None = None,
+        chat_id: str | None = None,
+        approve: Approver | None = None,
+        approval_timeout: float | None = None,
+        max_concurrent_tools: int = 8,
+        mask_error_details: bool = False,
+    ) -> Agent:
+        """An agent to chat with: a template (`"acme/support@latest"`) or an ad-hoc one.
+
+            agent = client.agent(core_app="infsh/claude-haiku-45@latest", tools=[get_weather])
+            reply = agent.send_message("What's the weather in Paris?")
+
+        Args:
+            agent: A template ref, or a whole ad-hoc config (`AgentConfig` or dict).
+            core_app: The ad-hoc agent's LLM app: a ref, or `{"ref": ..., "input": {...}}`.
+            system_prompt: The ad-hoc agent's instructions.
+            tools: `@tool` functions (run here when the model calls them), server-side tools
+                (`app_tool`, ...), toolsets or wire dicts. With a template, only the handlers
+                and approval policies of the template's tools.
+            name: The agent's name (also what its events carry).
+            description: What the agent does (when another agent uses it as a tool).
+            internal_tools: The server's built-in tools, e.g. `internal_tools(plan=True)`.
+            skills: `Skill`s the agent can load.
+            context: Context declarations (`{"name": ..., "description": ...}`).
+            output_schema: JSON Schema of a structured result (see also `run(output_type=)`).
+            chat_id: Continue this saved chat instead of starting a new one.
+            approve: Decides calls that need approval (sync or async; only `True` approves);
+                without one, every such call is refused.
+            approval_timeout: Seconds to wait for `approve` (a tool's own timeout wins).
+            max_concurrent_tools: Tool calls of one turn running at once.
+            mask_error_details: The model reads a generic message, not the exception, when
+                any tool fails.
+
+        Raises:
+            ConfigurationError: Neither a template nor a `core_app`, or both.
+        """
+        from inferencesh._sync.agents import Agent
+        from inferencesh.agent.config import AgentSpec
+
+        spec = AgentSpec.build(
+            agent,
+            tools=tools,
+            core_app=core_app,
+            system_prompt=system_prompt,
+            name=name,
+            description=description,
+            internal_tools=internal_tools,
+            skills=skills,
+            context=context,
+            output_schema=output_schema,
+        )
+        return Agent(
+            self._http,
+            self.files,
+            spec,
+            client=self,
+            chat_id=chat_id,
+            approve=approve,
+            approval_timeout=approval_timeout,
+            max_concurrent_tools=max_concurrent_tools,
+            mask_error_details=mask_error_details,
+        )
 
 
 def inference(

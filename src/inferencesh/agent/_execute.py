@@ -42,18 +42,23 @@ async def execute_async(flow: Flow[T], *, limiter: anyio.CapacityLimiter | None 
 
 async def _perform_async(call: Call, limiter: anyio.CapacityLimiter | None) -> Returned | Raised:
     with anyio.move_on_after(call.timeout):
+        value: Any = None
         try:
-            if call.how == "thread":
+            if call.how == "thread" and call.timeout is None:
+                # A thread cannot be stopped: let it finish, so what it did is not lost.
+                with anyio.CancelScope(shield=True):
+                    value = await anyio.to_thread.run_sync(_boxed, call.fn, limiter=limiter)
+            elif call.how == "thread":  # given up on after `timeout` (its answer ignored)
                 value = await anyio.to_thread.run_sync(
-                    _boxed, call.fn, limiter=limiter, abandon_on_cancel=call.timeout is not None
+                    _boxed, call.fn, limiter=limiter, abandon_on_cancel=True
                 )
-                if isinstance(value, _Box):  # a plain function that returned a coroutine
-                    value = await value.awaitable
             elif limiter is not None:
                 async with limiter:
                     value = await _call_and_await(call)
             else:
                 value = await _call_and_await(call)
+            if isinstance(value, _Box):  # a plain function that returned a coroutine
+                value = await value.awaitable
         except Exception as exc:
             return Raised(exc)
         return Returned(value)
@@ -80,8 +85,13 @@ async def _call_and_await(call: Call) -> Any:
     return value
 
 
-def execute_sync(flow: Flow[T]) -> T:
-    """Run `flow` to its end on this thread (the sync client's runner)."""
+def execute_sync(flow: Flow[T], *, limiter: object = None) -> T:
+    """Run `flow` to its end on this thread (the sync client's runner).
+
+    Args:
+        flow: A dispatch flow (`run_tool`, `decide_approval`).
+        limiter: Unused: calls run one at a time here (taken so both runners read alike).
+    """
     answer: Returned | Raised | None = None
     while True:
         try:

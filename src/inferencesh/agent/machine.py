@@ -83,6 +83,8 @@ class Turn:
         self.chat: Chat | None = None
         """The chat as last seen."""
         self.finished = False
+        self.paused = False
+        """The turn ended waiting for something this SDK cannot give."""
 
     def on_item(self, item: ChatItem) -> tuple[list[AgentEvent], list[Job]]:
         """Apply one follower item: the events it makes and the jobs it asks for."""
@@ -103,6 +105,7 @@ class Turn:
             return [], []
         self.chat = item.chat
         self.finished = True
+        self.paused = item.paused
         return [self._event(TurnFinished, chat=item.chat, paused=item.paused)], []
 
     def on_tool_outcome(self, outcome: ToolOutcome) -> list[AgentEvent]:
