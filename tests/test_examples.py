@@ -18,6 +18,10 @@ EXPECTED = {
     "batch.py": "11 done, 1 failed: {'picture 7': 'no ideas'}",
     "error_recovery.py": "cancelled: cancelled",
     "tools_basics.py": "validation error (sent back to the model):",
+    "agent_as_tool.py": "researcher: turn.finished",
+    "agent_chain.py": "editor: You said: You said: You said: A short note on tide pools.",
+    "agent_fan_out.py": "Riga: You said: One fact about Riga",
+    "agent_supervisor.py": "supervisor called forecast:",
 }
 
 
