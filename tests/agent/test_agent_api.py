@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ def test_configs_in_every_form() -> None:
             name="a",
             tools=[get_weather],
         ),
-        tools=Toolset([server_side]),
+        tools=[Toolset([server_side])],
         internal_tools=internal_tools(plan=True),
         skills=[
             Skill("style", "How to write", content="Be brief."),
@@ -211,3 +212,36 @@ async def test_a_tools_own_approval_timeout_wins(agents: AgentTwin) -> None:
     # Refused after a second (here or by the server, whichever says so first), never run.
     assert [(c.status, c.name) for c in answer.tool_calls] == [("failed", "guarded")]
     assert answer.text == "ok"
+
+
+@pytest.mark.server
+async def test_a_bad_attachment_raises_before_anything_starts(
+    agents: AgentTwin, emulator: Emulator, tmp_path: Path
+) -> None:
+    from inferencesh.errors import MissingFileError
+
+    before = len(emulator.chats())
+    agent = agents.agent(core_app=scripted_core_app(reply("Hi.")))
+    with pytest.raises(MissingFileError):
+        await agents(agent.send_message, "Look.", files=[tmp_path / "missing.txt"])
+    assert agent.chat_id is None and len(emulator.chats()) == before
+
+
+@pytest.mark.server
+async def test_a_deadline_that_passes_before_the_answer(agents: AgentTwin) -> None:
+    from inferencesh.errors import AgentTimeoutError
+
+    agent = agents.agent(core_app=scripted_core_app(reply("Hi.")), name="slowpoke")
+    with pytest.raises(AgentTimeoutError, match="'slowpoke' got no answer within 0 s"):
+        await agents(agent.send_message, "Hi", wait_timeout=0)
+
+
+@pytest.mark.server
+async def test_leaving_when_the_stop_fails_still_leaves(
+    agents: AgentTwin, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    agent = agents.agent(core_app=scripted_core_app(reply("A long answer.")))
+    emulator.faults.fail_next(5, status=500, retry_after=None, path="/chats/*/stop", method="POST")
+    with caplog.at_level(logging.WARNING, logger="inferencesh.agent"):
+        await agents.events_until(agent, "Hi", lambda e: True)
+    assert any("could not stop the run" in r.getMessage() for r in caplog.records)

@@ -1,9 +1,12 @@
 """The agent runner's core: typed events, tool dispatch and approvals, and the turn machine.
 
-Nothing here does HTTP: the clients follow the chat (`_protocol/chats.py`), feed what they see
-to a `Turn`, and carry out its jobs with the dispatch flows (`run_tool`, `decide_approval`).
+`client.agent(...)` is the way in (see the Agents docs); this package holds what its turns are
+made of. Nothing here does HTTP: the clients follow the chat (`_protocol/chats.py`), feed what
+they see to a `Turn`, and carry out its jobs with the dispatch flows (`run_tool`,
+`decide_approval`).
 """
 
+from inferencesh.agent.config import AgentConfig as AgentConfig
 from inferencesh.agent.dispatch import GENERIC_ERROR as GENERIC_ERROR
 from inferencesh.agent.dispatch import ApprovalOutcome as ApprovalOutcome
 from inferencesh.agent.dispatch import Approver as Approver
@@ -19,13 +22,17 @@ from inferencesh.agent.events import ToolCallDenied as ToolCallDenied
 from inferencesh.agent.events import ToolCallFailed as ToolCallFailed
 from inferencesh.agent.events import ToolCallRequested as ToolCallRequested
 from inferencesh.agent.events import TurnFinished as TurnFinished
+from inferencesh.agent.reply import AgentReply as AgentReply
+from inferencesh.agent.reply import ToolCallRecord as ToolCallRecord
 from inferencesh.tools import ApprovalDecision as ApprovalDecision
 from inferencesh.tools import ApprovalPolicy as ApprovalPolicy
 from inferencesh.tools import ApprovalRequest as ApprovalRequest
 
 __all__ = [
     "GENERIC_ERROR",
+    "AgentConfig",
     "AgentEvent",
+    "AgentReply",
     "ApprovalDecision",
     "ApprovalOutcome",
     "ApprovalPolicy",
@@ -39,6 +46,7 @@ __all__ = [
     "ToolCallCompleted",
     "ToolCallDenied",
     "ToolCallFailed",
+    "ToolCallRecord",
     "ToolCallRequested",
     "ToolOutcome",
     "TurnFinished",
