@@ -192,3 +192,63 @@ async def test_the_sync_client_refuses_async_callbacks_before_the_run(
     agent = agents.agent(core_app=script(), tools=[transfer_tool(seen)])
     with pytest.raises(UsageError, match="the approval callback"):
         agent.stream("x", approve=approve)
+
+
+async def test_a_resumed_turn_never_asks_again(
+    agents: AgentTwin, seen: list[tuple[str, Any]]
+) -> None:
+    asked: list[str] = []
+
+    def approve_once(request: ApprovalRequest) -> bool:
+        asked.append("first")
+        return True
+
+    first = agents.agent(core_app=script(), tools=[transfer_tool(seen)], approve=approve_once)
+    await agents.events_until(
+        first, "Send 5.", lambda e: isinstance(e, ToolCallApproved), detach=True
+    )
+    assert asked == ["first"]
+
+    def never(request: ApprovalRequest) -> bool:
+        asked.append("again")
+        return False
+
+    later = agents.agent(
+        core_app=script(), tools=[transfer_tool(seen)], approve=never, chat_id=first.chat_id
+    )
+    answer = await agents(later.resume)
+    assert asked == ["first"]  # the server kept the decision
+    assert answer.text == "Done." and seen == [("transfer", 5)]
+
+
+@pytest.mark.parametrize("flavour", ["asyncio", "trio"])
+async def test_calls_of_one_turn_each_go_on_their_own(agents: AgentTwin) -> None:
+    import anyio
+
+    ungated_done = anyio.Event()
+
+    @tool(require_approval=True)
+    async def gated() -> str:
+        """Needs approval."""
+        return "gated ran"
+
+    @tool
+    async def free() -> str:
+        """Needs nothing."""
+        ungated_done.set()
+        return "free ran"
+
+    async def approve(request: ApprovalRequest) -> bool:
+        await ungated_done.wait()  # only answers once the other call has run
+        return True
+
+    from inferencesh.testing import calls as batch
+
+    agent = agents.agent(
+        core_app=scripted_core_app(batch(call("gated"), call("free")), reply("Both.")),
+        tools=[gated, free],
+        approve=approve,
+    )
+    answer = await agent.send_message("Go.", wait_timeout=30)
+    assert answer.text == "Both."
+    assert sorted(tool_messages(answer)) == ["free ran", "gated ran"]

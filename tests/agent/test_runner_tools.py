@@ -194,3 +194,18 @@ async def test_a_hundred_chats_at_once_on_one_client(agents: AgentTwin) -> None:
     assert all(answers[n].text == f"answer {n}" for n in range(100))
     assert all(tool_messages(answers[n]) == [f"K{n}"] for n in range(100))
     assert len({a.chat_id for a in answers.values()}) == 100
+
+
+async def test_a_failure_of_the_runner_reaches_the_caller_as_itself(
+    agents: AgentTwin, emulator: Any, seen: list[tuple[str, Any]]
+) -> None:
+    from inferencesh.errors import InternalServerError
+
+    agent = agents.agent(
+        core_app=scripted_core_app(call("get_weather", city="Paris"), reply("x")),
+        tools=[weather_tools(seen)],
+    )
+    emulator.faults.fail_next(10, status=500, retry_after=None, path="/tools/*", method="POST")
+    with pytest.raises(InternalServerError):
+        await agents(agent.send_message, "Weather?")
+    assert seen == [("get_weather", ("Paris", "celsius"))]
