@@ -15,9 +15,13 @@ from typing import TYPE_CHECKING, Any
 from inferencesh._version import __version__ as __version__
 
 if TYPE_CHECKING:
+    from inferencesh._async.agents import AsyncAgent as AsyncAgent
+    from inferencesh._async.agents import AsyncAgentStream as AsyncAgentStream
     from inferencesh._async.client import AsyncInference as AsyncInference
     from inferencesh._async.client import async_inference as async_inference
     from inferencesh._async.tasks import AsyncTaskStream as AsyncTaskStream
+    from inferencesh._sync.agents import Agent as Agent
+    from inferencesh._sync.agents import AgentStream as AgentStream
     from inferencesh._sync.client import Inference as Inference
     from inferencesh._sync.client import inference as inference
     from inferencesh._sync.tasks import TaskStream as TaskStream
@@ -84,6 +88,10 @@ if TYPE_CHECKING:
     from inferencesh.tools import webhook_tool as webhook_tool
 
 _LAZY: dict[str, str] = {
+    "Agent": "inferencesh._sync.agents",
+    "AgentStream": "inferencesh._sync.agents",
+    "AsyncAgent": "inferencesh._async.agents",
+    "AsyncAgentStream": "inferencesh._async.agents",
     "AsyncInference": "inferencesh._async.client",
     "async_inference": "inferencesh._async.client",
     "AsyncTaskStream": "inferencesh._async.tasks",
