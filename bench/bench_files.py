@@ -202,25 +202,31 @@ def main() -> None:
 
     rows: list[list[object]] = []
     for op in ("upload", "download"):
-        floor = median([r["mib_s"] for r in results[("httpx2-raw", op)]])
+        floor_runs = results[("httpx2-raw", op)]
+        floor = median([r["mib_s"] for r in floor_runs])
         for kind in kinds:
             runs = results[(kind, op)]
             speed = median([r["mib_s"] for r in runs])
             growth = median([r["growth_mib"] for r in runs])
+            # Clients of a round run close together: their ratio is steadier than the medians'
+            # when other load comes and goes during the run.
+            per_round = median(
+                [r["mib_s"] / f["mib_s"] for r, f in zip(runs, floor_runs, strict=True)]
+            )
             rows.append(
                 [
                     op,
                     kind,
                     f"{speed:,.0f}",
                     f"{speed / floor:.2f}x",
+                    f"{per_round:.2f}x",
                     f"{growth:,.1f}",
                     f"{growth / args.size_mib:.3f}",
                 ]
             )
     print(f"{args.size_mib} MiB file, {args.rounds} rounds, medians; load after: {load()}")
-    print(
-        table(["op", "client", "MiB/s", "vs httpx2-raw", "RSS growth MiB", "growth / size"], rows)
-    )
+    headers = ["op", "client", "MiB/s", "vs httpx2-raw", "per-round ratio", "RSS growth MiB"]
+    print(table([*headers, "growth / size"], rows))
     print(json.dumps({f"{k}/{op}": v for (k, op), v in results.items()}))
 
 
