@@ -85,7 +85,7 @@ def cli(cli_env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess[st
 class Terminal:
     """The command on a pseudo-terminal: read its screen output, type into it."""
 
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
         self.proc = subprocess.Popen(
@@ -94,6 +94,7 @@ class Terminal:
             stdout=slave,
             stderr=slave,
             env={**env, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "30"},
+            cwd=cwd,
         )
         os.close(slave)
         self._fd = master
@@ -152,8 +153,8 @@ class Terminal:
 def terminal(cli_env: dict[str, str]) -> Iterator[Callable[..., Terminal]]:
     opened: list[Terminal] = []
 
-    def start(*args: str) -> Terminal:
-        term = Terminal(list(args), cli_env)
+    def start(*args: str, cwd: Path | None = None) -> Terminal:
+        term = Terminal(list(args), cli_env, cwd)
         opened.append(term)
         return term
 

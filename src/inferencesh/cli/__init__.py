@@ -1,4 +1,4 @@
-"""The `inferencesh` command: `run`, `tasks`, `files`, `serve`, `demo`."""
+"""The `inferencesh` command: `run`, `tasks`, `files`, `chat`, `serve`, `demo`."""
 
 from __future__ import annotations
 

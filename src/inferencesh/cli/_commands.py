@@ -1,4 +1,4 @@
-"""The commands that talk to the API (`run`, `tasks`, `files`): parsing and dispatch.
+"""The commands that talk to the API (`run`, `tasks`, `files`, `chat`): parsing and dispatch.
 
 They need the `cli` extra (rich, for the live display); `serve` and `demo` do not, so a
 `[local]`-only install keeps them.
@@ -20,11 +20,12 @@ from inferencesh.cli._common import (
 
 __all__ = ["API_COMMANDS", "add_api_commands", "dispatch"]
 
-API_COMMANDS = frozenset({"run", "tasks", "files"})
+API_COMMANDS = frozenset({"run", "tasks", "files", "chat"})
 
 
 def add_api_commands(commands: argparse._SubParsersAction[Any]) -> None:  # pyright: ignore[reportPrivateUsage]
-    """Add `run`, `tasks` and `files` to the command line."""
+    """Add `run`, `tasks`, `files` and `chat` to the command line."""
+    from inferencesh.cli._chat import add_chat_command
     from inferencesh.cli._files import add_files_command
     from inferencesh.cli._run import add_run_command
     from inferencesh.cli._tasks import add_tasks_command
@@ -32,6 +33,7 @@ def add_api_commands(commands: argparse._SubParsersAction[Any]) -> None:  # pyri
     add_run_command(commands)
     add_tasks_command(commands)
     add_files_command(commands)
+    add_chat_command(commands)
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -50,6 +52,10 @@ def dispatch(args: argparse.Namespace) -> int:
             from inferencesh.cli._run import run
 
             return run(args)
+        if args.command == "chat":
+            from inferencesh.cli._chat import chat
+
+            return chat(args)
         if args.command == "tasks":
             from inferencesh.cli._tasks import tasks
 

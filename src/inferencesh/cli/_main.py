@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run apps on an in-process emulator and show the SDK")
     demo.add_argument("--fast", action="store_true", help="shorter slow-app runs")
 
-    add_api_commands(commands)  # run, tasks, files: cli/_commands.py
+    add_api_commands(commands)  # run, tasks, files, chat: cli/_commands.py
     return parser
 
 

@@ -1,0 +1,147 @@
+"""What `inferencesh chat` shows of a turn: the reply as it streams, tool calls, approvals.
+
+The reply goes to stdout (so `... | inferencesh chat REF > answers.txt` keeps only the
+answers); tool calls, decisions, errors and prompts go to stderr. Both are flushed at every
+switch, so on a terminal they interleave in the order they happened.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from inferencesh.agent import AgentEvent, ApprovalRequest
+
+__all__ = ["ChatView", "call_text", "short"]
+
+
+def short(text: str, width: int) -> str:
+    """`text` on one line, cut to `width` characters (an ellipsis says it was cut).
+
+    Leading spaces (the indentation) stay; other runs of white space become one space.
+    """
+    body = text.lstrip(" ")
+    flat = text[: len(text) - len(body)] + " ".join(body.split())
+    return flat if len(flat) <= width else flat[: max(1, width - 1)] + "…"
+
+
+def call_text(name: str, arguments: Mapping[str, Any]) -> str:
+    """`get_weather(city='Paris')`: a call as Python would write it."""
+    return f"{name}({', '.join(f'{k}={v!r}' for k, v in arguments.items())})"
+
+
+class ChatView:
+    """Draws the events of one conversation; `label` names the agent before its replies."""
+
+    def __init__(self, console: Console, *, label: str, interactive: bool) -> None:
+        self._console = console
+        self._label = label
+        self._interactive = interactive
+        self._in_reply = False  # stdout is in the middle of a reply line
+        self._printed: dict[str, str] = {}  # message id -> reply text shown so far
+        self._depth: dict[str, int] = {}  # chat id -> how deep its agent is nested
+
+    # -- the turn's events ----------------------------------------------------------------
+
+    def show(self, event: AgentEvent) -> None:
+        """Show one event of the turn."""
+        depth = self._depth_of(event.chat_id, event.parent_chat_id)
+        pad = "  " * (depth + 1)
+        who = f"[{event.agent}] " if depth else ""
+        if event.type == "message.delta":
+            if depth == 0 and event.text:
+                self._reply(event.message_id, event.text)
+        elif event.type == "message.completed":
+            if depth == 0:
+                self._complete(event.message.id, event.text)
+            elif event.text:
+                self._note(f"{pad}{event.agent}: {event.text}", "dim")
+        elif event.type == "tool_call.requested":
+            kind = "" if event.kind in ("client", "") else f"[{event.kind}] "
+            self._note(f"{pad}→ {who}{kind}{call_text(event.name, event.arguments)}", "cyan")
+        elif event.type == "tool_call.approved":
+            if event.decided_by == "policy":
+                self._note(f"{pad}✓ {who}{event.name} allowed by its policy", "green")
+        elif event.type == "tool_call.denied":
+            self._note(f"{pad}✗ {who}{event.name} refused: {event.reason}", "yellow")
+        elif event.type == "tool_call.completed":
+            self._note(f"{pad}← {who}{event.result}", "dim")
+        elif event.type == "tool_call.failed":
+            self._note(f"{pad}✗ {who}{event.name} failed: {event.error}", "red")
+        elif event.type == "error":
+            self._note(f"{pad}error: {event.message}", "red")
+        elif event.type == "turn.finished" and depth == 0:
+            self.end_reply()
+            if event.paused:
+                self._note(
+                    "  (the agent waits for something this terminal cannot give, such as a "
+                    "form or a sign-in: answer it in the app)",
+                    "yellow",
+                )
+
+    def end_reply(self) -> None:
+        """Finish the reply line, if one is open."""
+        if self._in_reply:
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+            self._in_reply = False
+
+    # -- messages around the turn ---------------------------------------------------------
+
+    def say(self, text: str, style: str | None = None) -> None:
+        """A line on stderr (after the reply line, if one is open), never cut."""
+        self._note(text, style, cut=False)
+
+    def ask(self, request: ApprovalRequest) -> bool:
+        """Ask on the terminal whether the call may run; only `y` or `yes` allow it."""
+        kind = "" if request.kind in ("client", "") else f"{request.kind} tool "
+        call = call_text(request.tool_name, request.arguments)
+        question = f"  ? allow {kind}{short(call, self._console.width - 30)}? [y/N] "
+        self.end_reply()
+        sys.stderr.write(question)
+        sys.stderr.flush()
+        answer = sys.stdin.readline()  # Ctrl-C here stops the turn, as anywhere in it
+        if not answer:  # end of input: nobody to say yes
+            sys.stderr.write("\n")
+            return False
+        return answer.strip().lower() in ("y", "yes")
+
+    # -- drawing --------------------------------------------------------------------------
+
+    def _reply(self, message_id: str, text: str) -> None:
+        if not self._in_reply:
+            if self._interactive:
+                sys.stdout.write(f"{self._label}> ")
+            self._in_reply = True
+        self._printed[message_id] = self._printed.get(message_id, "") + text
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    def _complete(self, message_id: str, text: str) -> None:
+        # A model that does not stream (or a stream joined late) shows the text only here.
+        shown = self._printed.get(message_id, "")
+        if text.startswith(shown) and len(text) > len(shown):
+            self._reply(message_id, text[len(shown) :])
+        if message_id in self._printed:
+            self.end_reply()
+
+    def _note(self, text: str, style: str | None, *, cut: bool = True) -> None:
+        # On a terminal an event is one line (a long result is cut); in a pipe, all of it.
+        cut = cut and self._interactive
+        self.end_reply()
+        self._console.print(
+            short(text, max(20, self._console.width - 1)) if cut else text,
+            style=style,
+            markup=False,
+            highlight=False,
+            soft_wrap=not cut,
+        )
+
+    def _depth_of(self, chat_id: str, parent: str | None) -> int:
+        if chat_id not in self._depth:
+            self._depth[chat_id] = 0 if parent is None else self._depth.get(parent, 0) + 1
+        return self._depth[chat_id]
