@@ -211,6 +211,8 @@ def test_the_offline_model_picks_the_tool_the_message_names(text: str, name: str
         ("weather for New York City please", CITY, {"city": "New York City"}),
         ('weather in "san jose"', CITY, {"city": "san jose"}),
         ("city=Lyon", CITY, {"city": "Lyon"}),
+        ("Use get_weather with city=Lyon.", CITY, {"city": "Lyon"}),  # not "Lyon."
+        ("city: v1.2! now", CITY, {"city": "v1.2"}),
         ("use get_weather", CITY, {"city": "use get_weather"}),
         ("delete /tmp/notes.txt", DELETE.parameters, {"path": "/tmp/notes.txt"}),
         ("delete report.pdf with force", DELETE.parameters, {"path": "report.pdf", "force": True}),

@@ -158,8 +158,9 @@ def _find(
 ) -> Any:
     kind = prop.get("type", "string")
     spoken = name.replace("_", " ")
+    # A bare value ends before a sentence's closing punctuation ("order_id=A-17." is A-17).
     explicit = re.search(
-        rf"\b(?:{re.escape(name)}|{re.escape(spoken)})\s*(?:=|:|\bis\b)\s*(\"[^\"]*\"|'[^']*'|[^\s,;]+)",
+        rf"\b(?:{re.escape(name)}|{re.escape(spoken)})\s*(?:=|:|\bis\b)\s*(\"[^\"]*\"|'[^']*'|[^\s,;]*[^\s,;.!?])",
         text,
         re.I,
     )
