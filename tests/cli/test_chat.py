@@ -136,6 +136,12 @@ def test_a_module_agent_asks_before_a_call_and_runs_it_only_on_yes(
     term.type("n\n")
     term.expect(r"✗ delete_file refused: The user refused this call\.")
     term.expect(r"janitor> Here is what delete_file returned: .*not approve")
+    term.expect(r"you> ")
+    term.type("Delete /tmp/c.txt with delete_file.\n")
+    term.expect(r"\? allow delete_file\(path='/tmp/c\.txt'\)\? \[y/N\] ")
+    term.type("\x03")  # Ctrl-C at the question stops the turn, as anywhere in it
+    term.expect(r"\(stopped\)")
+    term.expect(r"you> ")
     term.type("/exit\n")
     assert term.wait() == 0
     assert (janitor / "deleted.log").read_text() == "/tmp/a.txt\n"  # only the allowed call ran
