@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -150,3 +151,35 @@ def test_every_pytest_block_passes(block: Block, runs: Runs) -> None:
 def test_the_pages_have_code_to_run() -> None:
     # A change to the fence syntax must not silently turn every test above into nothing.
     assert len(SCRIPTS) >= 10 and len(SHELL) >= 5 and PYTESTS
+
+
+def test_the_local_llm_block_passes_against_an_openai_compatible_server(
+    tmp_path: Path,
+) -> None:
+    # The docs' local-LLM test is skipped above (CI has no LLM server): here it runs against
+    # a fake OpenAI-compatible server that calls get_weather, then answers.
+    from tests.local.agents.test_openai_model import TEXT_TURN, TOOL_TURN, FakeLLM
+
+    (block,) = [b for b in PYTESTS if "INFERENCESH_LLM_BASE_URL" in b.code]
+    fake = FakeLLM()
+    fake.replies += [TOOL_TURN, TEXT_TURN]
+    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        (tmp_path / "test_from_the_docs.py").write_text(block.code)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("INFERENCE")}
+        env |= {"INFERENCESH_LLM_BASE_URL": fake.base_url, "INFERENCESH_LLM_MODEL": "fake-1"}
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        fake.server.shutdown()
+        fake.server.server_close()
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "2 passed" in result.stdout
+    assert [r["body"]["model"] for r in fake.requests] == ["fake-1", "fake-1"]
