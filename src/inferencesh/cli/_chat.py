@@ -156,11 +156,15 @@ class _Session:
         from inferencesh import InferenceError
 
         failed = False
+        self._view.turn_started()
         try:
             with self._agent.stream(text, approve=self._approve) as events:
-                for event in events:
-                    self._view.show(event)
-                    failed = failed or event.type == "error"
+                try:
+                    for event in events:
+                        self._view.show(event)
+                        failed = failed or event.type == "error"
+                finally:  # before the stream waits for its calls: an open question gives up
+                    self._view.turn_ended()
         except KeyboardInterrupt:  # leaving the stream stopped the agent's run
             self._view.say("(stopped)", "yellow")
             return False

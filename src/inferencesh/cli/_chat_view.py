@@ -3,11 +3,19 @@
 The reply goes to stdout (so `... | inferencesh chat REF > answers.txt` keeps only the
 answers); tool calls, decisions, errors and prompts go to stderr. Both are flushed at every
 switch, so on a terminal they interleave in the order they happened.
+
+The runner may decide approvals on worker threads (the calls of one model turn run side by
+side), so questions are asked one at a time, and a question still open when its turn ends
+(Ctrl-C, a failure) gives up without taking a line meant for the prompt.
 """
 
 from __future__ import annotations
 
+import os
+import select
 import sys
+import threading
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -44,11 +52,26 @@ class ChatView:
         self._in_reply = False  # stdout is in the middle of a reply line
         self._printed: dict[str, str] = {}  # message id -> reply text shown so far
         self._depth: dict[str, int] = {}  # chat id -> how deep its agent is nested
+        self._lock = threading.RLock()  # one writer at a time: events, questions, messages
+        self._asking = threading.Lock()  # one question at a time
+        self._turn_over = threading.Event()
 
     # -- the turn's events ----------------------------------------------------------------
 
+    def turn_started(self) -> None:
+        """A turn begins: questions may be asked."""
+        self._turn_over.clear()
+
+    def turn_ended(self) -> None:
+        """The turn is over (or being left): an open question gives up, refusing its call."""
+        self._turn_over.set()
+
     def show(self, event: AgentEvent) -> None:
         """Show one event of the turn."""
+        with self._lock:
+            self._show(event)
+
+    def _show(self, event: AgentEvent) -> None:
         depth = self._depth_of(event.chat_id, event.parent_chat_id)
         pad = "  " * (depth + 1)
         who = f"[{event.agent}] " if depth else ""
@@ -97,18 +120,30 @@ class ChatView:
         self._note(text, style, cut=False)
 
     def ask(self, request: ApprovalRequest) -> bool:
-        """Ask on the terminal whether the call may run; only `y` or `yes` allow it."""
+        """Ask on the terminal whether the call may run; only `y` or `yes` allow it.
+
+        No answer within the tool's approval timeout, the end of input, or the turn ending
+        meanwhile refuse the call.
+        """
         kind = "" if request.kind in ("client", "") else f"{request.kind} tool "
         call = call_text(request.tool_name, request.arguments)
-        question = f"  ? allow {kind}{short(call, self._console.width - 30)}? [y/N] "
-        self.end_reply()
-        sys.stderr.write(question)
-        sys.stderr.flush()
-        answer = sys.stdin.readline()  # Ctrl-C here stops the turn, as anywhere in it
-        if not answer:  # end of input: nobody to say yes
-            sys.stderr.write("\n")
-            return False
-        return answer.strip().lower() in ("y", "yes")
+        timeout = request.tool.approval_timeout if request.tool is not None else None
+        limit = f" ({timeout} s)" if timeout else ""
+        question = f"  ? allow {kind}{short(call, self._console.width - 36)}?{limit} [y/N] "
+        with self._asking:
+            if self._turn_over.is_set():
+                return False
+            with self._lock:
+                self.end_reply()
+                sys.stderr.write(question)
+                sys.stderr.flush()
+            answer = read_line(self._turn_over, float(timeout) if timeout else None)
+            if answer is None or not answer.endswith("\n"):  # nobody to say yes
+                with self._lock:
+                    sys.stderr.write("\n")
+                    sys.stderr.flush()
+                return False
+            return answer.strip().lower() in ("y", "yes")
 
     # -- drawing --------------------------------------------------------------------------
 
@@ -145,3 +180,22 @@ class ChatView:
         if chat_id not in self._depth:
             self._depth[chat_id] = 0 if parent is None else self._depth.get(parent, 0) + 1
         return self._depth[chat_id]
+
+
+def read_line(stop: threading.Event, timeout: float | None = None) -> str | None:
+    """A line of stdin; None once `stop` is set or `timeout` seconds passed first.
+
+    The wait polls, so that a question asked on a worker thread can give up without reading
+    (a blocked read could not be taken back). Ctrl-C on the main thread interrupts it.
+    """
+    if os.name != "posix":  # select() takes only sockets on Windows: wait without a limit
+        return sys.stdin.readline()
+    end = None if timeout is None else time.monotonic() + timeout
+    while not stop.is_set():
+        wait = 0.1 if end is None else min(0.1, end - time.monotonic())
+        if wait <= 0:
+            return None
+        ready, _, _ = select.select([sys.stdin], [], [], wait)
+        if ready:
+            return sys.stdin.readline()
+    return None
