@@ -147,6 +147,27 @@ def test_a_module_agent_asks_before_a_call_and_runs_it_only_on_yes(
     assert (janitor / "deleted.log").read_text() == "/tmp/a.txt\n"  # only the allowed call ran
 
 
+def test_a_question_left_unanswered_refuses_the_call_when_the_tools_time_is_up(
+    terminal: Callable[..., Terminal], janitor: Path
+) -> None:
+    module = janitor / "janitor.py"
+    module.write_text(
+        module.read_text().replace(
+            "require_approval=True", "require_approval=True, approval_timeout=1"
+        )
+    )
+    term = terminal("chat", "--module", "janitor", cwd=janitor)
+    term.expect(r"you> ")
+    term.type("Delete /tmp/d.txt with delete_file.\n")
+    term.expect(r"\? allow delete_file\(path='/tmp/d\.txt'\)\? \(1 s\) \[y/N\] ")
+    term.expect(r"✗ delete_file (refused|failed)")  # nobody answered: refused
+    term.expect(r"janitor> Here is what delete_file returned")
+    term.expect(r"you> ")
+    term.type("/exit\n")  # the question took no line of input
+    assert term.wait() == 0
+    assert not (janitor / "deleted.log").exists()
+
+
 def test_in_a_pipe_each_line_is_a_message_and_stdout_has_only_the_replies(
     cli: Cli, memory: MemoryModel
 ) -> None:
