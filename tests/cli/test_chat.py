@@ -185,7 +185,7 @@ def test_in_a_pipe_approvals_are_refused_unless_yes(cli: Cli, janitor: Path) -> 
     message = "Delete /tmp/c.txt with delete_file.\n"
     refused = cli("chat", "--module", "janitor", input=message, cwd=janitor)
     assert refused.returncode == 0, refused.stderr
-    assert "nobody to ask about delete_file (stdin is not a terminal)" in refused.stderr
+    assert "nobody to ask about delete_file (not on a terminal)" in refused.stderr
     assert not (janitor / "deleted.log").exists()
 
     allowed = cli("chat", "--module", str(janitor / "janitor.py"), "--yes", input=message)

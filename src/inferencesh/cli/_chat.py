@@ -11,8 +11,9 @@ that need approval are asked on the terminal (`y` allows; anything else, or no t
 refuses). `/reset` starts a new conversation, `/exit` (or Ctrl-D) leaves, and Ctrl-C during a
 reply stops the agent's turn and comes back to the prompt; the conversation goes on.
 
-With stdin not a terminal, every line read is a message and only the replies go to stdout,
-so the command works in pipes; the first failure ends it with exit code 1.
+Off a terminal (stdin or stdout redirected), every line read is a message and only the
+replies go to stdout, so the command works in pipes; the first failure ends it with exit
+code 1, and calls that need approval are refused unless `--yes` allows them all.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ class _Session:
             return True
         if not self._interactive:
             self._view.say(
-                f"  nobody to ask about {request.tool_name} (stdin is not a terminal);"
+                f"  nobody to ask about {request.tool_name} (not on a terminal);"
                 " --yes allows every call",
                 "yellow",
             )
