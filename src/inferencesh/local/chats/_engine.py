@@ -23,10 +23,10 @@ from typing import Any
 import anyio
 
 from inferencesh.local.chats._config import AgentConfig
-from inferencesh.local.chats._loop import BackgroundLoop
 from inferencesh.local.chats._store import ChatStore, Followup, Plan
 from inferencesh.local.core._envelope import ApiError
 from inferencesh.local.core._json import NotJSONError, to_json_value
+from inferencesh.local.core._loop import BackgroundLoop
 from inferencesh.local.models._base import ModelError, ModelReply
 from inferencesh.local.models._registry import ModelRegistry
 

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anyio
-from anyio.from_thread import BlockingPortal
 
 from inferencesh.local.apps._registry import (
     AppContext,
@@ -35,6 +34,7 @@ from inferencesh.local.apps._registry import (
     Worker,
 )
 from inferencesh.local.core._json import to_json_value
+from inferencesh.local.core._loop import BackgroundLoop
 from inferencesh.local.files._store import FileStore, LocalFile
 from inferencesh.local.sessions._store import Lease
 from inferencesh.local.tasks._app_files import has_files, replace_files
@@ -75,79 +75,22 @@ class Runner:
         self._store = store
         self._files = files
         self._max = max_concurrent_tasks
-        self._lock = threading.Lock()
-        self._portal: BlockingPortal | None = None
-        self._thread: threading.Thread | None = None
-        self._thread_id: int | None = None
         self._limiter: anyio.CapacityLimiter | None = None
+        self._loop = BackgroundLoop("inferencesh-emulator-tasks", on_start=self._new_limiter)
 
     # -- the loop -------------------------------------------------------------------------
 
     def submit(self, job: Job) -> None:
         """Start running `job` in the background."""
-        self._ensure_started().start_task_soon(self._run, job)
+        self._loop.spawn(self._run, job)
 
     def close(self) -> None:
         """Cancel what is still running and stop the loop thread."""
-        with self._lock:
-            portal, thread = self._portal, self._thread
-            self._portal = self._thread = None
-        if portal is None or thread is None or threading.get_ident() == self._thread_id:
-            return
-        try:
-            portal.call(portal.stop, True)
-        except RuntimeError:
-            pass  # already stopped
-        thread.join(timeout=5)
+        self._loop.close()
 
-    def _ensure_started(self) -> BlockingPortal:
-        with self._lock:
-            if self._portal is not None:
-                return self._portal
-            ready = threading.Event()
-            box: list[BlockingPortal | BaseException] = []
-            thread = threading.Thread(
-                target=self._thread_main,
-                args=(ready, box),
-                name="inferencesh-emulator-tasks",
-                daemon=True,
-            )
-            thread.start()
-            ready.wait()
-            result = box[0]
-            if isinstance(result, BaseException):
-                raise RuntimeError("the emulator's task loop did not start") from result
-            self._portal, self._thread = result, thread
-            return result
-
-    def _thread_main(self, ready: threading.Event, box: list[Any]) -> None:
-        try:
-            anyio.run(self._main, ready, box)
-        except BaseException as exc:  # reported to the thread that waits for the start
-            if not ready.is_set():
-                box.append(exc)
-                ready.set()
-
-    async def _main(self, ready: threading.Event, box: list[Any]) -> None:
-        async with BlockingPortal() as portal:
-            self._limiter = anyio.CapacityLimiter(self._max)
-            self._thread_id = threading.get_ident()
-            box.append(portal)
-            ready.set()
-            await portal.sleep_until_stopped()
-
-    def _on_loop(self, fn: Callable[[], object]) -> None:
-        """Call `fn` on the task loop from any thread (a no-op once the loop stopped)."""
-        if threading.get_ident() == self._thread_id:
-            fn()
-            return
-        portal = self._portal
-        if portal is None:
-            return
-        try:
-            portal.call(fn)
-        except RuntimeError:
-            pass  # the loop stopped: nobody waits any more
+    def _new_limiter(self) -> None:
+        # Made on the loop at each start: a limiter belongs to the loop it was made on.
+        self._limiter = anyio.CapacityLimiter(self._max)
 
     # -- one task -------------------------------------------------------------------------
 
@@ -161,7 +104,7 @@ class Runner:
         try:
             with anyio.CancelScope() as scope:
                 # Armed before the flag is read, so a cancel arriving at any moment is seen.
-                record.interrupt = lambda: self._on_loop(scope.cancel)
+                record.interrupt = lambda: self._loop.call(scope.cancel)
                 if record.cancel_requested.is_set():
                     scope.cancel()
                 try:
@@ -295,7 +238,7 @@ class Runner:
             finally:
                 if idle is not None:
                     idle.set()
-                self._on_loop(done.set)
+                self._loop.call(done.set)
 
         threading.Thread(target=target, name=name, daemon=True).start()
         await done.wait()

@@ -1,9 +1,10 @@
-"""`BackgroundLoop`: an event loop of the agent runtime's own, in a daemon thread.
+"""`BackgroundLoop`: an event loop of the emulator's own, in a daemon thread.
 
-Agent turns (model calls, server tools, approval timers) run there, not on the loop serving
-HTTP, for the reasons the task runner has its own: the emulator behaves the same whatever
-serves it, and a slow model never stalls a request. Anything may be started from any thread
-with `spawn`; a failure in it is reported to `on_error`, never lost and never fatal to the loop.
+Tasks (the runner) and agent turns (model calls, server tools, approval timers) each run on
+one, not on the loop serving HTTP: the emulator then behaves the same whether uvicorn, an
+in-process transport or both serve it, and a slow app or model never stalls a request.
+Anything may be started from any thread with `spawn`; a failure in it is logged, never lost
+and never fatal to the loop.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ from anyio.from_thread import BlockingPortal
 
 __all__ = ["BackgroundLoop"]
 
-_log = logging.getLogger("inferencesh.local.agents")
+_log = logging.getLogger("inferencesh.local")
 
 
 class BackgroundLoop:
     """A lazily started loop thread; `close()` cancels what runs and stops it (restartable)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, on_start: Callable[[], object] | None = None) -> None:
+        """A loop whose thread is called `name`; `on_start` runs on the loop at each start."""
         self._name = name
+        self._on_start = on_start
         self._lock = threading.Lock()
         self._portal: BlockingPortal | None = None
         self._group: TaskGroup | None = None
@@ -49,11 +52,24 @@ class BackgroundLoop:
         """Whether the caller runs on the loop's thread."""
         return threading.get_ident() == self._thread_id
 
+    def call(self, fn: Callable[[], object]) -> None:
+        """Call `fn` on the loop from any thread and wait for it (a no-op once stopped)."""
+        if self.on_loop():
+            fn()
+            return
+        portal = self._portal
+        if portal is None:
+            return
+        try:
+            portal.call(fn)
+        except RuntimeError:
+            pass  # the loop stopped: nobody waits any more
+
     async def _guard(self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:
         try:
             await fn(*args)
         except Exception:  # one turn's bug must not stop every other turn
-            _log.exception("agent runtime task %s failed", getattr(fn, "__qualname__", fn))
+            _log.exception("%s: %s failed", self._name, getattr(fn, "__qualname__", fn))
 
     def close(self) -> None:
         """Cancel everything on the loop and stop its thread."""
@@ -80,7 +96,7 @@ class BackgroundLoop:
             thread.start()
             ready.wait()
             if isinstance(box[0], BaseException):
-                raise RuntimeError("the agent runtime's loop did not start") from box[0]
+                raise RuntimeError(f"the emulator's loop {self._name} did not start") from box[0]
             portal, self._group = box
             self._portal, self._thread = portal, thread
             return portal
@@ -96,6 +112,8 @@ class BackgroundLoop:
     async def _serve(self, ready: threading.Event, box: list[Any]) -> None:
         async with BlockingPortal() as portal, anyio.create_task_group() as group:
             self._thread_id = threading.get_ident()
+            if self._on_start is not None:
+                self._on_start()
             box.extend([portal, group])
             ready.set()
             await portal.sleep_until_stopped()
