@@ -38,6 +38,7 @@ from inferencesh._async._transport import (
 )
 from inferencesh._config import ClientOptions
 from inferencesh._protocol import files as api
+from inferencesh._protocol.deadline import Deadline
 from inferencesh._protocol.endpoints import NDJSON
 from inferencesh._types import ProgressCallback
 from inferencesh.models._status import TaskUpdate
@@ -269,8 +270,19 @@ class Outlet(Generic[T]):
         """Hand `item` to the consumer (waits while the consumer is far behind)."""
         await self._pump._deliver(item)  # pyright: ignore[reportPrivateUsage]
 
-    def spawn(self, fn: Callable[[*Ts], Awaitable[object]], *args: *Ts) -> None:
-        """Start `fn(*args)` beside the producer (the sync twin runs it right away)."""
+    def spawn(
+        self, fn: Callable[[*Ts], Awaitable[object]], *args: *Ts, pinned: bool = False
+    ) -> None:
+        """Start `fn(*args)` beside the producer (context variables kept).
+
+        The async pump starts a task, the sync pump a worker thread.
+
+        Args:
+            fn: The job.
+            *args: Its arguments.
+            pinned: The sync pump runs it now, on the producer's own thread, which waits for
+                it (work bound to that thread); the async pump starts a task either way.
+        """
         self._pump._start_job(fn, *args)  # pyright: ignore[reportPrivateUsage]
 
 
@@ -278,10 +290,12 @@ class EventPump(Generic[T]):
     """The items one producer and the jobs it starts emit, consumed as they come.
 
     The producer (an async generator given the `Outlet`) runs in a task, each job it starts
-    in a task beside it; everything they emit is queued for the consumer. An exception in any
-    of them ends the consumer's iteration with that exception (not an ExceptionGroup). A
-    consumer that leaves before the producer is done cancels them all, then `on_abandon` runs.
-    The sync twin runs the producer on the consumer's thread and each job inline.
+    in a task beside it (context variables kept, as tasks keep them); everything they emit is
+    queued for the consumer. An exception in any of them ends the consumer's iteration with
+    that exception (not an ExceptionGroup). Iteration ends once the producer and every job
+    are done. A consumer that leaves before then cancels them all (the sync handlers they wait
+    for are waited for, at most until `deadline`: `execute_async` bounds that wait), then
+    `on_abandon` runs.
     """
 
     def __init__(
@@ -289,9 +303,11 @@ class EventPump(Generic[T]):
         produce: Callable[[Outlet[T]], AsyncGenerator[T]],
         *,
         on_abandon: Callable[[], Awaitable[None]] | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self._produce = produce
         self._on_abandon = on_abandon
+        self._deadline = deadline
         self._jobs = 0
         self._producing = True
         self._complete = False
@@ -372,15 +388,22 @@ class EventPump(Generic[T]):
 
 
 def _single(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The one exception of a group, as itself (nested groups unwrapped); else the group."""
-    while len(group.exceptions) == 1:
-        only = group.exceptions[0]
-        if not isinstance(only, BaseExceptionGroup):
-            return only
-        group = only  # pyright: ignore[reportUnknownVariableType]
-    return group
+    """The one exception of a group, as itself (nested groups unwrapped); else the group.
+
+    One exception raised in two tasks (a job's failure, which its follower raises too)
+    counts once.
+    """
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        exc = pending.pop()
+        if isinstance(exc, BaseExceptionGroup):
+            pending.extend(exc.exceptions)  # pyright: ignore[reportUnknownMemberType,reportUnknownArgumentType]
+        elif all(exc is not seen for seen in leaves):
+            leaves.append(exc)
+    return leaves[0] if len(leaves) == 1 else group
 
 
 def capacity_limiter(limit: int) -> anyio.CapacityLimiter:
-    """A bound on calls running at once (the sync client runs one at a time: None)."""
+    """A bound on tool calls running at once, across the tasks of one turn."""
     return anyio.CapacityLimiter(limit)

@@ -97,6 +97,7 @@ class AsyncAgentStream:
         self._pump = io.EventPump[AgentEvent](
             lambda outlet: agent._produce(outlet, state),  # pyright: ignore[reportPrivateUsage]
             on_abandon=None if detach else agent._abandon,  # pyright: ignore[reportPrivateUsage]
+            deadline=state.deadline,
         )
 
     def __aiter__(self) -> Self:
@@ -414,7 +415,7 @@ class AsyncAgent:
                     for step in [*events, *jobs]:  # events first: a sync job runs inline
                         if isinstance(step, RunTool | DecideApproval):
                             started.add(_invocation_of(step))
-                            outlet.spawn(self._job, step, state)
+                            outlet.spawn(self._job, step, state, pinned=_pinned(step))
                         else:
                             yield step
         finally:
@@ -427,6 +428,13 @@ class AsyncAgent:
         try:
             await self._answer(job, state)
             answered = True
+        except AgentTimeoutError:
+            if state.deadline is None or not state.deadline.expired():
+                raise
+            # Past the turn's deadline: its follower raises this error for the turn (once).
+        except Exception as exc:
+            state.watch.fail(exc)  # the follower raises it at once (the sync runner's reads)
+            raise
         finally:
             if not answered:  # cancelled (the stream was left) or failed: a resume may retry
                 state.watch.release(_invocation_of(job))
@@ -444,7 +452,7 @@ class AsyncAgent:
                     client=self._client,
                     mask_error_details=self._mask,
                 )
-                outcome = await execute_async(flow, limiter=state.limiter)
+                outcome = await execute_async(flow, limiter=state.limiter, deadline=state.deadline)
                 invocation_id = outcome.invocation_id
                 events = turn.on_tool_outcome(outcome)
                 call = api.tool_result_request(opts, invocation_id, outcome.output)
@@ -452,6 +460,7 @@ class AsyncAgent:
                 decision = await execute_async(
                     decide_approval(job.request, state.approve, timeout=self._timeout_of(job)),
                     limiter=state.limiter,
+                    deadline=state.deadline,
                 )
                 invocation_id = decision.invocation_id
                 events = turn.on_approval_outcome(decision)
@@ -539,6 +548,12 @@ def _callables(spec: AgentSpec, approve: object) -> list[tuple[str, object]]:
         if item.approval_policy is not None:
             found.append((f"the approval policy of {name!r}", item.approval_policy))
     return found
+
+
+def _pinned(job: Job) -> bool:
+    """Whether the job runs a sync handler bound to the runner's thread (`threaded=False`)."""
+    tool_ = job.tool if isinstance(job, RunTool) else None
+    return isinstance(tool_, FunctionTool) and not tool_.is_async and not tool_.threaded
 
 
 def _invocation_of(job: Job) -> str:

@@ -24,10 +24,12 @@ Guarantees, whatever the network does:
 
 from __future__ import annotations
 
-from collections.abc import MutableSet
+import functools
+import threading
+from collections.abc import Callable, MutableSet
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeAlias, TypeVar
 from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
@@ -78,6 +80,8 @@ if TYPE_CHECKING:
 
 _HANDLED_INTERRUPTS = frozenset({"tool_approval", "client_tool"})
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,8 +209,25 @@ def reject_request(opts: ClientOptions, invocation_id: str, reason: str) -> endp
     )
 
 
+def _locked(
+    method: Callable[Concatenate[ChatWatch, _P], _R],
+) -> Callable[Concatenate[ChatWatch, _P], _R]:
+    """Run `method` holding the watch's lock (the sync runner answers from worker threads)."""
+
+    @functools.wraps(method)
+    def locked(self: ChatWatch, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._lock:  # pyright: ignore[reportPrivateUsage]
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class ChatWatch:
-    """Decides how to follow one turn of a chat; see the module docstring."""
+    """Decides how to follow one turn of a chat; see the module docstring.
+
+    Safe to use from several threads: the driver follows the chat on one, while the runner's
+    workers answer the calls it handed out (`settle`, `release`, `fail`) on others.
+    """
 
     stream_ends = False
     """A chat's stream stays open after a turn (heartbeats until the client leaves)."""
@@ -264,12 +285,15 @@ class ChatWatch:
         self._failures = 0
         self._lines_since_connect = 0
         self._retry = RetryPolicy(max_retries=opts.max_reconnects, initial_delay=0.25)
+        self._failure: BaseException | None = None
+        self._lock = threading.RLock()
         self.finished = False
         self.chat: Chat | None = None
         """The chat as last seen (None before the first observation)."""
 
     # -- the follower protocol ------------------------------------------------------------
 
+    @_locked
     def start(self) -> tuple[list[ChatItem], Action]:
         """Nothing is known before the first request: connect (or poll).
 
@@ -281,8 +305,10 @@ class ChatWatch:
             return [], Fetch(self._request(""))
         return [], self._connect()
 
+    @_locked
     def on_lines(self, lines: list[dict[str, Any]]) -> list[ChatItem]:
         """Apply decoded stream lines; return the items they make."""
+        self._raise_failure()
         items: list[ChatItem] = []
         for line in lines:
             if self.finished:
@@ -305,6 +331,7 @@ class ChatWatch:
             items += self._check_end(complete_view=False)
         return items
 
+    @_locked
     def on_stream_end(self) -> Action:
         """The stream closed, or the turn looked over: ask the server where it is.
 
@@ -317,6 +344,7 @@ class ChatWatch:
             self._count_attempt()
         return Fetch(self._request(""))
 
+    @_locked
     def on_stream_error(self, exc: Exception) -> Action:
         """The stream broke, or could not be opened: reconnect after a backoff, or give up.
 
@@ -347,10 +375,12 @@ class ChatWatch:
         self._reconnect_now = True
         return Sleep(self._cap(delay), Fetch(self._request("")))
 
+    @_locked
     def on_response(self, response: httpx2.Response) -> None:
         """The response the next lines or payload come from, kept for error reports."""
         self._response = response
 
+    @_locked
     def on_fetched(self, data: dict[str, Any]) -> tuple[list[ChatItem], Action]:
         """A whole chat arrived from `GET /chats/{id}` (messages included, when sent)."""
         self.finished = False  # decided again, from the whole chat
@@ -380,6 +410,7 @@ class ChatWatch:
             )
         return items, Sleep(self._cap(self._retry.backoff(self._failures)), self._connect())
 
+    @_locked
     def on_status(self, data: dict[str, Any]) -> Action:
         """A `/status` answer arrived (poll mode): fetch the chat when anything may differ."""
         status = (data.get("status"), data.get("updated_at"))
@@ -393,8 +424,10 @@ class ChatWatch:
         """Seconds left before the caller's deadline, or None without one."""
         return None if self._deadline is None else self._deadline.remaining()
 
+    @_locked
     def check_deadline(self) -> None:
-        """Raise `AgentTimeoutError` once the caller's deadline has passed."""
+        """Raise `AgentTimeoutError` once the caller's deadline has passed (or `fail`'s error)."""
+        self._raise_failure()
         if self._deadline is not None and self._deadline.expired():
             raise self._timeout_error()
 
@@ -408,6 +441,7 @@ class ChatWatch:
 
     # -- the runner's side ----------------------------------------------------------------
 
+    @_locked
     def settle(self, invocation_id: str) -> None:
         """The runner answered an invocation it was handed (the turn may end after it).
 
@@ -417,6 +451,7 @@ class ChatWatch:
         self._pending.discard(invocation_id)
         self._check_end(complete_view=False)
 
+    @_locked
     def release(self, invocation_id: str) -> None:
         """The runner gave an invocation up unanswered (its work was cancelled, or failed).
 
@@ -427,10 +462,25 @@ class ChatWatch:
         self._handed_out.discard(f"input:{invocation_id}")
         self._handed_out.discard(f"approval:{invocation_id}")
 
+    @_locked
+    def fail(self, exc: BaseException) -> None:
+        """The runner could not answer a call it was handed: raise `exc` at the next step.
+
+        The next lines (a heartbeat will do) or deadline check raise it in the driver, which
+        a worker thread of the sync runner cannot interrupt otherwise.
+        """
+        if self._failure is None:
+            self._failure = exc
+
     @property
     def pending(self) -> frozenset[str]:
         """Invocations handed out and not answered yet."""
-        return frozenset(self._pending)
+        with self._lock:
+            return frozenset(self._pending)
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
 
     # -- applying what the server said ----------------------------------------------------
 

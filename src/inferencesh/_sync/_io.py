@@ -6,7 +6,9 @@ checks the two modules offer the same functions with the same parameters.
 
 from __future__ import annotations
 
+import contextvars
 import inspect
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -14,12 +16,13 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Generic, Self, TypeVar, TypeVarTuple
+from typing import Any, BinaryIO, Generic, Self, TypeVar, TypeVarTuple
 
 import httpx2
 
 from inferencesh._config import ClientOptions
 from inferencesh._protocol import files as api
+from inferencesh._protocol.deadline import Deadline
 from inferencesh._protocol.endpoints import NDJSON
 from inferencesh._sync._transport import (
     StdlibTransport,
@@ -227,20 +230,33 @@ class Outlet(Generic[T]):
 
     def emit(self, item: T) -> None:
         """Hand `item` to the consumer (waits while the consumer is far behind)."""
-        self._pump._buffer.append(item)  # pyright: ignore[reportPrivateUsage]
+        self._pump._deliver(item)  # pyright: ignore[reportPrivateUsage]
 
-    def spawn(self, fn: Callable[[*Ts], object], *args: *Ts) -> None:
-        """Start `fn(*args)` beside the producer (the sync twin runs it right away)."""
-        fn(*args)
+    def spawn(self, fn: Callable[[*Ts], object], *args: *Ts, pinned: bool = False) -> None:
+        """Start `fn(*args)` beside the producer (context variables kept).
+
+        The async pump starts a task, the sync pump a worker thread.
+
+        Args:
+            fn: The job.
+            *args: Its arguments.
+            pinned: The sync pump runs it now, on the producer's own thread, which waits for
+                it (work bound to that thread); the async pump starts a task either way.
+        """
+        self._pump._start_job(fn, *args, pinned=pinned)  # pyright: ignore[reportPrivateUsage]
 
 
 class EventPump(Generic[T]):
     """The items one producer and the jobs it starts emit, consumed as they come.
 
     The sync twin of the async pump: the producer (a generator given the `Outlet`) runs on
-    the consumer's thread as it iterates, and each job runs inline when started, its items
-    handed out before the producer's next one. A consumer that leaves before the producer is
-    done closes it, then `on_abandon` runs.
+    the consumer's thread as it iterates, each job it starts in a worker thread of its own
+    (context variables kept); what the jobs emit is handed out before the producer's next
+    item. An exception in a job ends the consumer's iteration with that exception (at its next
+    item; a producer blocked in a read learns it from its follower, see `ChatWatch.fail`).
+    Iteration ends once the producer and every job are done. A consumer that leaves before
+    then closes the producer, waits for the jobs still running (at most until `deadline`;
+    later ones run on by themselves), then `on_abandon` runs.
     """
 
     def __init__(
@@ -248,12 +264,19 @@ class EventPump(Generic[T]):
         produce: Callable[[Outlet[T]], Generator[T]],
         *,
         on_abandon: Callable[[], object] | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self._produce = produce
         self._on_abandon = on_abandon
+        self._deadline = deadline
         self._buffer: deque[T] = deque()
         self._items: Generator[T] | None = None
+        self._changed = threading.Condition()
+        self._jobs = 0
+        self._failure: BaseException | None = None
+        self._producing = True
         self._complete = False
+        self._left = False
 
     @property
     def finished(self) -> bool:
@@ -270,11 +293,14 @@ class EventPump(Generic[T]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool | None:
-        if self._complete:
-            return None
-        if self._items is not None:
+        with self._changed:
+            self._left = True  # what is still emitted is dropped
+            self._buffer.clear()
+        abandoned = not self._complete
+        if abandoned and self._items is not None:
             self._items.close()
-        if self._on_abandon is not None:
+        self._wait_for_jobs()
+        if abandoned and self._on_abandon is not None:
             self._on_abandon()
         return None
 
@@ -283,18 +309,68 @@ class EventPump(Generic[T]):
 
     def __next__(self) -> T:
         assert self._items is not None, "use the pump as a context manager"
-        while not self._buffer:
-            if self._complete:
-                raise StopIteration
+        while True:
+            with self._changed:
+                if self._failure is not None:
+                    raise self._failure
+                if self._buffer:
+                    return self._buffer.popleft()
+                if not self._producing:
+                    if not self._jobs:
+                        raise StopIteration
+                    self._changed.wait()  # a job emits, fails or ends
+                    continue
             try:
                 item = next(self._items)
             except StopIteration:
                 self._complete = True
+                with self._changed:
+                    self._producing = False
                 continue
-            self._buffer.append(item)
-        return self._buffer.popleft()
+            with self._changed:
+                self._buffer.append(item)
+
+    def _deliver(self, item: T) -> None:
+        with self._changed:
+            if not self._left:
+                self._buffer.append(item)
+                self._changed.notify_all()
+
+    def _start_job(self, fn: Callable[..., object], *args: Any, pinned: bool) -> None:
+        with self._changed:
+            self._jobs += 1
+        if pinned:
+            self._run_job(fn, *args)
+            return
+        context = contextvars.copy_context()
+        threading.Thread(
+            target=context.run,
+            args=(self._run_job, fn, *args),
+            name="inferencesh-agent-job",
+            daemon=True,  # a handler that never returns must not keep the process alive
+        ).start()
+
+    def _run_job(self, fn: Callable[..., object], *args: Any) -> None:
+        try:
+            fn(*args)
+        except BaseException as exc:  # a thread's exception reaches nobody: hand it over
+            with self._changed:
+                if self._failure is None and not self._left:
+                    self._failure = exc
+        finally:
+            with self._changed:
+                self._jobs -= 1
+                self._changed.notify_all()
+
+    def _wait_for_jobs(self) -> None:
+        with self._changed:
+            while self._jobs:
+                left = None if self._deadline is None else self._deadline.remaining()
+                if left is not None and left <= 0:
+                    return  # the caller gets its timeout now; the jobs give up by themselves
+                self._changed.wait(left)
 
 
-def capacity_limiter(limit: int) -> None:
-    """A bound on calls running at once (the sync client runs one at a time: None)."""
-    return None
+def capacity_limiter(limit: int) -> threading.Semaphore:
+    """A bound on tool calls running at once, across the worker threads of one turn."""
+    return threading.BoundedSemaphore(limit)

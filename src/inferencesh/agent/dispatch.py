@@ -65,6 +65,8 @@ class Call:
     """Give up waiting after this many seconds (the answer is then `Raised(timed_out=True)`)."""
     bounded: bool = False
     """Counts against the runner's limit of tool calls running at once."""
+    label: str = ""
+    """What is called, for the log (`tool 'lookup'`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +173,7 @@ def run_tool(
         how: Literal["await", "thread", "inline"] = "await"
     else:
         how = "thread" if threads and tool.threaded else "inline"
-    answer = yield Call(bound, how, bounded=True)
+    answer = yield Call(bound, how, bounded=True, label=f"tool {name!r}")
     mask = mask_error_details or tool.mask_error_details
     if isinstance(answer, Raised):
         error = answer.error
@@ -217,7 +219,9 @@ def decide_approval(
         how: Literal["await", "thread", "inline"] = (
             "await" if is_async_callable(policy) else "inline"
         )
-        answer = yield Call(functools.partial(policy, request), how)
+        answer = yield Call(
+            functools.partial(policy, request), how, label=f"the approval policy of tool {name!r}"
+        )
         if isinstance(answer, Raised):
             _log_failure(f"the approval policy of tool {name!r}", answer.error)
             return decided(
@@ -241,7 +245,12 @@ def decide_approval(
     else:
         how = "thread" if threads else "inline"
     limit = timeout if timeout else None
-    answer = yield Call(functools.partial(approve, request), how, timeout=limit)
+    answer = yield Call(
+        functools.partial(approve, request),
+        how,
+        timeout=limit,
+        label=f"the approval callback for tool {name!r}",
+    )
     if isinstance(answer, Raised):
         if answer.timed_out:
             return decided(False, "runner", _refused(f"no decision came within {limit:g} s"))

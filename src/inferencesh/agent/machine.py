@@ -4,11 +4,13 @@
 the runner's own work, and returns the public events to yield plus the jobs to run (a client
 tool call, an approval decision). Each event happens once per thing it reports: a call is
 requested once, settles once (by the local outcome or by the server, whichever comes first),
-a message completes once.
+a message completes once. It may be fed from several threads (the sync runner's workers report
+their outcomes while the chat is followed on another): each call holds its lock.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -74,6 +76,7 @@ class Turn:
         self.chat_id = chat_id
         self.parent_chat_id = parent_chat_id
         self._tools: Mapping[str, Tool] = tools or {}
+        self._lock = threading.Lock()
         self._requested: set[str] = set()
         self._settled: set[str] = set()
         self._completed_messages: set[str] = set()
@@ -88,6 +91,10 @@ class Turn:
 
     def on_item(self, item: ChatItem) -> tuple[list[AgentEvent], list[Job]]:
         """Apply one follower item: the events it makes and the jobs it asks for."""
+        with self._lock:
+            return self._on_item(item)
+
+    def _on_item(self, item: ChatItem) -> tuple[list[AgentEvent], list[Job]]:
         if isinstance(item, DeltaReceived):
             return [self._delta(item)], []
         if isinstance(item, MessageChanged):
@@ -110,6 +117,10 @@ class Turn:
 
     def on_tool_outcome(self, outcome: ToolOutcome) -> list[AgentEvent]:
         """The runner ran a call: it completed or failed (told once, whoever tells first)."""
+        with self._lock:
+            return self._on_tool_outcome(outcome)
+
+    def _on_tool_outcome(self, outcome: ToolOutcome) -> list[AgentEvent]:
         if outcome.invocation_id in self._settled:
             return []
         self._settled.add(outcome.invocation_id)
@@ -120,6 +131,10 @@ class Turn:
 
     def on_approval_outcome(self, outcome: ApprovalOutcome) -> list[AgentEvent]:
         """The runner decided a call waiting for approval."""
+        with self._lock:
+            return self._on_approval_outcome(outcome)
+
+    def _on_approval_outcome(self, outcome: ApprovalOutcome) -> list[AgentEvent]:
         common = {"invocation_id": outcome.invocation_id, "name": outcome.name}
         if outcome.approved:
             by = "callback" if outcome.decided_by == "callback" else "policy"
