@@ -161,6 +161,20 @@ def test_the_turn_does_not_end_while_a_handed_out_call_is_unanswered() -> None:
     confirm(follower, fixture("chat-final.json"))
 
 
+def test_a_call_the_runner_could_not_answer_fails_the_follower_at_its_next_step() -> None:
+    follower = watch()
+    stream = lines("chat-stream-client-tool.ndjson")
+    follower.on_lines(stream[:9])
+    broken, later = ConnectionError("the result could not be posted"), ValueError("later")
+    follower.fail(broken)
+    follower.fail(later)  # the first failure is the one told
+    with pytest.raises(ConnectionError) as info:
+        follower.on_lines([{"type": "heartbeat"}])
+    assert info.value is broken
+    with pytest.raises(ConnectionError):
+        follower.check_deadline()
+
+
 def test_deltas_are_dropped_when_replayed_when_final_or_without_a_message() -> None:
     follower = watch()
 
