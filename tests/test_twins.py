@@ -37,6 +37,7 @@ TWINS: list[tuple[Any, Any]] = [
     (AgentStream, AsyncAgentStream),
     (sync_io.EventPump, async_io.EventPump),
     (sync_io.Outlet, async_io.Outlet),
+    (sync_io.JobHandle, async_io.JobHandle),
 ]
 # Python's protocols differ by name between the two worlds; everything else must match.
 RENAMED = {

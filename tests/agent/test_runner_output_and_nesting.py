@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 from pydantic import BaseModel
 
-from inferencesh.agent import ToolCallCompleted, TurnFinished
+from inferencesh.agent import MessageCompleted, ToolCallCompleted, ToolCallRequested, TurnFinished
 from inferencesh.errors import AgentOutputError
 from inferencesh.local import Emulator
 from inferencesh.testing import call, calls, reply, scripted_core_app
-from inferencesh.tools import agent_tool
+from inferencesh.tools import ApprovalRequest, agent_tool, app_tool, tool
 
 from .conftest import AgentTwin, tool_messages
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]
+
+ToolCallEvents = (ToolCallRequested, ToolCallCompleted)
 
 
 class Review(BaseModel):
@@ -128,3 +130,123 @@ def test_as_tool_names() -> None:
     assert _tool_name("My Agent!") == "My_Agent"
     assert _tool_name("???") == "agent"
     assert len(_tool_name("x" * 100)) == 64
+
+
+async def test_a_server_side_sub_agents_events_appear_on_the_outer_stream(
+    agents: AgentTwin, emulator: Emulator
+) -> None:
+    emulator.agent(
+        "agent-tests/streamed-researcher",
+        core_app=scripted_core_app(reply("From the child chat.")),
+        name="researcher",
+    )
+    lead = agents.agent(
+        core_app=scripted_core_app(call("research", message="Find out."), reply("Thanks.")),
+        tools=[agent_tool("research", "agent-tests/streamed-researcher@latest")],
+        name="lead",
+    )
+    events = await agents.events(lead, "Research this.")
+    assert lead.chat_id is not None
+    (child,) = emulator.chat(lead.chat_id)["children"]
+    inner = [e for e in events if e.chat_id == child["id"]]
+    assert {(e.agent, e.parent_chat_id) for e in inner} == {("researcher", lead.chat_id)}
+    assert [e.type for e in inner if e.type != "message.delta"] == [
+        "message.completed",
+        "turn.finished",
+    ]
+    assert next(e for e in inner if isinstance(e, MessageCompleted)).text == "From the child chat."
+    outer = [e for e in events if e.chat_id == lead.chat_id]
+    assert all(e.agent == "lead" and e.parent_chat_id is None for e in outer)
+    done = next(e for e in outer if isinstance(e, ToolCallCompleted))
+    assert (done.name, done.kind) == ("research", "agent")
+    assert events.index(inner[-1]) < events.index(done)  # the child's turn, then its answer
+    assert events[-1] is outer[-1] and isinstance(outer[-1], TurnFinished)
+
+
+async def test_a_sub_agents_client_tools_are_run_here_and_its_own_sub_agents_are_told(
+    agents: AgentTwin, emulator: Emulator, seen: list[tuple[str, Any]]
+) -> None:
+    @tool
+    def lookup(key: str) -> str:
+        """Look a key up.
+
+        Args:
+            key: The key.
+        """
+        seen.append(("lookup", key))
+        return f"value of {key}"
+
+    emulator.agent(
+        "agent-tests/nested-leaf",
+        core_app=scripted_core_app(reply("Leaf answer.")),
+        name="leaf",
+    )
+    emulator.agent(
+        "agent-tests/nested-middle",
+        core_app=scripted_core_app(
+            call("lookup", key="k1"), call("ask_leaf", message="And you?"), reply("Middle done.")
+        ),
+        tools=[lookup, agent_tool("ask_leaf", "agent-tests/nested-leaf@latest")],
+        name="middle",
+    )
+    lead = agents.agent(
+        core_app=scripted_core_app(call("delegate", message="Go."), reply("All done.")),
+        tools=[agent_tool("delegate", "agent-tests/nested-middle@latest"), lookup],
+        name="lead",
+    )
+    events = await agents.events(lead, "Start.")
+    assert seen == [("lookup", "k1")]  # the middle agent's client tool, run here, once
+    by_agent = {e.agent: e for e in events}
+    assert by_agent.keys() == {"lead", "middle", "leaf"}
+    middle_chat, leaf_chat = by_agent["middle"].chat_id, by_agent["leaf"].chat_id
+    assert by_agent["middle"].parent_chat_id == lead.chat_id
+    assert by_agent["leaf"].parent_chat_id == middle_chat
+    middle = [e for e in events if e.chat_id == middle_chat and e.type != "message.delta"]
+    assert [(e.type, e.name) for e in middle if isinstance(e, ToolCallEvents)] == [
+        ("tool_call.requested", "lookup"),
+        ("tool_call.completed", "lookup"),
+        ("tool_call.requested", "ask_leaf"),
+        ("tool_call.completed", "ask_leaf"),
+    ]
+    assert [e.type for e in middle].count("message.completed") == 3
+    assert middle[-1].type == "turn.finished"
+    leaf_end = max(i for i, e in enumerate(events) if e.chat_id == leaf_chat)
+    ask_leaf_done = next(
+        i for i, e in enumerate(events) if isinstance(e, ToolCallCompleted) and e.name == "ask_leaf"
+    )
+    assert leaf_end < ask_leaf_done
+    answer = events[-1]
+    assert isinstance(answer, TurnFinished) and answer.agent == "lead"
+    assert [c.id for c in (await agents(lead.get_chat)).children] == [middle_chat]
+
+
+async def test_a_sub_agents_approvals_are_asked_here(agents: AgentTwin, emulator: Emulator) -> None:
+    emulator.agent(
+        "agent-tests/careful-helper",
+        core_app=scripted_core_app(call("echo", text="hi"), reply("Echoed.")),
+        tools=[app_tool("echo", "infsh/echo", require_approval=True)],
+        name="careful",
+    )
+    asked: list[ApprovalRequest] = []
+
+    def approve(request: ApprovalRequest) -> bool:
+        asked.append(request)
+        return True
+
+    lead = agents.agent(
+        core_app=scripted_core_app(call("helper", message="Echo hi."), reply("Done.")),
+        tools=[agent_tool("helper", "agent-tests/careful-helper@latest")],
+        name="lead",
+    )
+    events = await agents.events(lead, "Go.", approve=approve)
+    (request,) = asked
+    assert (request.tool_name, request.agent, request.kind) == ("echo", "careful", "app")
+    assert request.chat_id != lead.chat_id
+    careful = [e.type for e in events if e.agent == "careful" and e.type != "message.delta"]
+    steps = ["tool_call.requested", "approval.requested", "tool_call.approved"]
+    assert [careful.index(step) for step in [*steps, "tool_call.completed"]] == sorted(
+        careful.index(step) for step in [*steps, "tool_call.completed"]
+    )
+    assert careful[-1] == "turn.finished"
+    assert isinstance(events[-1], TurnFinished) and events[-1].agent == "lead"
+    assert "Echoed." in [e.text for e in events if isinstance(e, MessageCompleted)]

@@ -327,3 +327,79 @@ def test_a_client_call_named_only_by_an_interrupt_is_requested_and_run() -> None
     )
     events, _ = turn.on_item(ghost)
     assert isinstance(events[0], ToolCallRequested) and events[0].kind == ""
+
+
+def test_the_sub_agent_chats_of_the_turn_are_followed_once_each() -> None:
+    from inferencesh._protocol.chats import ChatChanged
+    from inferencesh.agent.machine import FollowChild
+    from inferencesh.models.chat import Chat
+
+    turn = Turn(agent="lead", chat_id="chat_p")
+    asked = ChatMessage.model_validate(
+        {
+            "id": "msg_1",
+            "chat_id": "chat_p",
+            "role": "assistant",
+            "tool_invocations": [
+                {
+                    "id": "tinv_r",
+                    "type": "agent",
+                    "status": "in_progress",
+                    "function": {"name": "research"},
+                    "execution_id": "chat_done",
+                },
+                {
+                    "id": "tinv_s",
+                    "type": "agent",
+                    "status": "in_progress",
+                    "function": {"name": "summarize"},
+                    "execution_id": "chat_nameless",
+                },
+            ],
+        }
+    )
+    turn.on_item(MessageChanged(asked))
+
+    def child(chat_id: str, *, status: str, **extra: Any) -> Any:
+        run = {"id": f"run_{chat_id}", "state": "working" if status == "busy" else "completed"}
+        return {"id": chat_id, "status": status, "parent_id": "chat_p", "active_run": run, **extra}
+
+    chat = Chat.model_validate(
+        {
+            "id": "chat_p",
+            "status": "busy",
+            "children": [
+                child("chat_done", status="idle", name="researcher"),
+                child("chat_nameless", status="busy"),
+                child(
+                    "chat_unlinked", status="busy", agent={"namespace": "acme", "name": "helper"}
+                ),
+                child("chat_old", status="idle"),
+            ],
+        }
+    )
+    events, jobs = turn.on_item(ChatChanged(chat))
+    assert events == []
+    assert jobs == [
+        FollowChild(chat.children[0], "researcher", "tinv_r"),  # named by a call, though ended
+        FollowChild(chat.children[1], "summarize", "tinv_s"),  # no name: its call's
+        FollowChild(chat.children[2], "acme/helper", None),  # named by none, but running now
+    ]
+    assert turn.on_item(ChatChanged(chat)) == ([], [])  # each is followed once
+    # A call that names its chat after the chat was seen: followed then.
+    late = Chat.model_validate(
+        {**chat.model_dump(), "children": [child("chat_late", status="idle")]}
+    )
+    assert turn.on_item(ChatChanged(late)) == ([], [])
+    naming = asked.model_copy(
+        update={
+            "id": "msg_2",
+            "tool_invocations": [
+                asked.tool_invocations[0].model_copy(
+                    update={"id": "tinv_l", "execution_id": "chat_late"}
+                )
+            ],
+        }
+    )
+    events, jobs = turn.on_item(MessageChanged(naming))
+    assert jobs == [FollowChild(late.children[0], "research", "tinv_l")]

@@ -46,6 +46,7 @@ from inferencesh.models._status import TaskUpdate
 __all__ = [
     "Clients",
     "EventPump",
+    "JobHandle",
     "Outlet",
     "body_chunks",
     "capacity_limiter",
@@ -272,7 +273,7 @@ class Outlet(Generic[T]):
 
     def spawn(
         self, fn: Callable[[*Ts], Awaitable[object]], *args: *Ts, pinned: bool = False
-    ) -> None:
+    ) -> JobHandle:
         """Start `fn(*args)` beside the producer (context variables kept).
 
         The async pump starts a task, the sync pump a worker thread.
@@ -282,8 +283,24 @@ class Outlet(Generic[T]):
             *args: Its arguments.
             pinned: The sync pump runs it now, on the producer's own thread, which waits for
                 it (work bound to that thread); the async pump starts a task either way.
+
+        Returns:
+            A handle to wait for the job's end with.
         """
-        self._pump._start_job(fn, *args)  # pyright: ignore[reportPrivateUsage]
+        handle = JobHandle()
+        self._pump._start_job(handle, fn, *args)  # pyright: ignore[reportPrivateUsage]
+        return handle
+
+
+class JobHandle:
+    """A job an `Outlet` started."""
+
+    def __init__(self) -> None:
+        self._done = anyio.Event()
+
+    async def wait(self) -> None:
+        """Wait until the job has ended (returned, failed or been cancelled)."""
+        await self._done.wait()
 
 
 class EventPump(Generic[T]):
@@ -371,14 +388,19 @@ class EventPump(Generic[T]):
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             pass  # the consumer left
 
-    def _start_job(self, fn: Callable[..., Awaitable[object]], *args: Any) -> None:
+    def _start_job(
+        self, handle: JobHandle, fn: Callable[..., Awaitable[object]], *args: Any
+    ) -> None:
         self._jobs += 1
-        self._group.start_soon(self._run_job, fn, *args)
+        self._group.start_soon(self._run_job, handle, fn, *args)
 
-    async def _run_job(self, fn: Callable[..., Awaitable[object]], *args: Any) -> None:
+    async def _run_job(
+        self, handle: JobHandle, fn: Callable[..., Awaitable[object]], *args: Any
+    ) -> None:
         try:
             await fn(*args)
         finally:
+            handle._done.set()  # pyright: ignore[reportPrivateUsage]
             self._jobs -= 1
             self._close_when_idle()
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextvars
 import logging
 import re
-from collections.abc import AsyncGenerator, Mapping, Sequence
-from contextlib import aclosing
+from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypeVar
 
 from typing_extensions import Unpack
 
@@ -27,8 +27,8 @@ from inferencesh._protocol.deadline import Deadline
 from inferencesh._types import NOT_GIVEN, NotGiven
 from inferencesh.agent._execute import execute_async
 from inferencesh.agent.dispatch import Approver, decide_approval, run_tool
-from inferencesh.agent.events import AgentEvent
-from inferencesh.agent.machine import DecideApproval, Job, RunTool, Turn
+from inferencesh.agent.events import AgentEvent, ToolCallCompleted, ToolCallFailed, TurnFinished
+from inferencesh.agent.machine import DecideApproval, FollowChild, Job, RunTool, Turn
 from inferencesh.agent.output import output_schema, read_output
 from inferencesh.agent.reply import AgentReply, reply_of
 from inferencesh.errors import AgentTimeoutError, APIError, ConflictError, UsageError
@@ -44,6 +44,8 @@ __all__ = ["AsyncAgent", "AsyncAgentStream"]
 
 logger = logging.getLogger("inferencesh.agent")
 M = TypeVar("M")
+_Call: TypeAlias = RunTool | DecideApproval
+"""A job that answers one call: runs its tool, or decides its approval."""
 
 DEFAULT_MAX_CONCURRENT_TOOLS = 8
 """Tool calls of one turn running at once, by default."""
@@ -77,6 +79,8 @@ class _TurnState:
     watch: api.ChatWatch | None = None
     limiter: Any = None
     outlet: io.Outlet[AgentEvent] | None = field(default=None, repr=False)
+    children: dict[str, io.JobHandle] = field(default_factory=dict[str, "io.JobHandle"])
+    """The followers of sub-agent chats, by the call they answer (else by chat id)."""
 
 
 class AsyncAgentStream:
@@ -371,6 +375,41 @@ class AsyncAgent:
     async def _produce(
         self, outlet: io.Outlet[AgentEvent], state: _TurnState
     ) -> AsyncGenerator[AgentEvent]:
+        """Follow one chat's turn: yield its events, start a job for each call it hands out.
+
+        The turn itself starts here (its message posted); a sub-agent's chat comes with its
+        watch and machine.
+        """
+        if state.watch is None:
+            await self._begin(outlet, state)
+        assert state.watch is not None and state.turn is not None
+        watch, turn = state.watch, state.turn
+        started: set[str] = set()
+        try:
+            async with self._http.stream_slot(), aclosing(self._http.follow(watch)) as items:
+                async for item in items:
+                    events, jobs = turn.on_item(item)
+                    # Sub-agents first (an event of this item may wait for one), then the
+                    # events, then the calls (a pinned one runs at once).
+                    children = [j for j in jobs if isinstance(j, FollowChild)]
+                    calls = [j for j in jobs if not isinstance(j, FollowChild)]
+                    for step in [*children, *events, *calls]:
+                        if isinstance(step, FollowChild):
+                            handle = outlet.spawn(self._follow_child, step, state)
+                            state.children[step.invocation_id or step.chat.id] = handle
+                        elif isinstance(step, RunTool | DecideApproval):
+                            started.add(_invocation_of(step))
+                            outlet.spawn(self._job, step, state, pinned=_pinned(step))
+                        else:
+                            for handle in _told_after(step, state.children):
+                                await handle.wait()
+                            yield step
+        finally:
+            for invocation_id in watch.pending - started:
+                watch.release(invocation_id)  # handed out, but left before its job began
+
+    async def _begin(self, outlet: io.Outlet[AgentEvent], state: _TurnState) -> None:
+        """Post the turn's message (if any), then make its watch and machine."""
         opts = self._http.opts
         run_id = assistant_id = None
         if state.text is not None:
@@ -388,7 +427,8 @@ class AsyncAgent:
             run_id = answer.assistant_message.agent_run_id
             assistant_id = answer.assistant_message.id
         chat_id = self._require_chat()
-        watch = api.ChatWatch(
+        parent = state.parent
+        state.watch = api.ChatWatch(
             opts,
             chat_id,
             mode=opts.stream_mode,
@@ -398,48 +438,64 @@ class AsyncAgent:
             handed_out=self._handed_out,
             deadline=state.deadline,
         )
-        parent = state.parent
         state.turn = Turn(
             agent=self.name,
             chat_id=chat_id,
             tools=self._spec.tools,
             parent_chat_id=parent.chat_id if parent is not None else None,
         )
-        state.watch, state.outlet = watch, outlet
+        state.outlet = outlet
         state.limiter = io.capacity_limiter(self._max_tools)
-        started: set[str] = set()
-        try:
-            async with self._http.stream_slot(), aclosing(self._http.follow(watch)) as items:
-                async for item in items:
-                    events, jobs = state.turn.on_item(item)
-                    for step in [*events, *jobs]:  # events first: a sync job runs inline
-                        if isinstance(step, RunTool | DecideApproval):
-                            started.add(_invocation_of(step))
-                            outlet.spawn(self._job, step, state, pinned=_pinned(step))
-                        else:
-                            yield step
-        finally:
-            for invocation_id in watch.pending - started:
-                watch.release(invocation_id)  # handed out, but left before its job began
 
-    async def _job(self, job: Job, state: _TurnState) -> None:
+    async def _follow_child(self, job: FollowChild, state: _TurnState) -> None:
+        """Tell a server-run sub-agent's turn on this turn's stream, as that agent's events.
+
+        Its calls of client tools and its approvals are answered here, as this turn's are
+        (this agent's tools and approval callback, by tool name): nobody else follows it.
+        """
+        assert state.turn is not None and state.outlet is not None
+        opts = self._http.opts
+        child = _TurnState(
+            text=None,
+            approve=state.approve,
+            deadline=state.deadline,
+            parent=state.parent,
+            limiter=state.limiter,
+            outlet=state.outlet,
+        )
+        expiry = state.deadline.on_expiry if state.deadline is not None else None
+        child.watch = api.ChatWatch(
+            opts,
+            job.chat.id,
+            mode=opts.stream_mode,
+            handed_out=self._handed_out,
+            deadline=state.deadline,
+        )
+        if state.deadline is not None and expiry is not None:
+            state.deadline.on_expiry = expiry  # the turn's error names the turn's chat
+        child.turn = Turn(
+            agent=job.agent,
+            chat_id=job.chat.id,
+            tools=self._spec.tools,
+            parent_chat_id=state.turn.chat_id,
+        )
+        with _failing(state):
+            async with aclosing(self._produce(state.outlet, child)) as events:
+                async for event in events:
+                    await state.outlet.emit(event)
+
+    async def _job(self, job: _Call, state: _TurnState) -> None:
         assert state.watch is not None
         answered = False
         try:
-            await self._answer(job, state)
-            answered = True
-        except AgentTimeoutError:
-            if state.deadline is None or not state.deadline.expired():
-                raise
-            # Past the turn's deadline: its follower raises this error for the turn (once).
-        except Exception as exc:
-            state.watch.fail(exc)  # the follower raises it at once (the sync runner's reads)
-            raise
+            with _failing(state):
+                await self._answer(job, state)
+                answered = True
         finally:
             if not answered:  # cancelled (the stream was left) or failed: a resume may retry
                 state.watch.release(_invocation_of(job))
 
-    async def _answer(self, job: Job, state: _TurnState) -> None:
+    async def _answer(self, job: _Call, state: _TurnState) -> None:
         assert state.turn is not None and state.watch is not None and state.outlet is not None
         turn, outlet, opts = state.turn, state.outlet, self._http.opts
         token = _PARENT.set(_Parent(outlet, turn.chat_id))
@@ -550,13 +606,45 @@ def _callables(spec: AgentSpec, approve: object) -> list[tuple[str, object]]:
     return found
 
 
+def _told_after(event: AgentEvent, children: Mapping[str, io.JobHandle]) -> list[io.JobHandle]:
+    """The sub-agent chats whose events must all be told before `event`.
+
+    The end of a call a sub-agent answered comes after that sub-agent's turn; the end of
+    the turn after every sub-agent's.
+    """
+    if isinstance(event, TurnFinished):
+        return list(children.values())
+    if isinstance(event, ToolCallCompleted | ToolCallFailed) and event.invocation_id in children:
+        return [children[event.invocation_id]]
+    return []
+
+
 def _pinned(job: Job) -> bool:
     """Whether the job runs a sync handler bound to the runner's thread (`threaded=False`)."""
     tool_ = job.tool if isinstance(job, RunTool) else None
     return isinstance(tool_, FunctionTool) and not tool_.is_async and not tool_.threaded
 
 
-def _invocation_of(job: Job) -> str:
+@contextmanager
+def _failing(state: _TurnState) -> Generator[None]:
+    """A job's failure fails its turn: the turn's follower raises it too, at once.
+
+    (The async pump hands it over by itself; a sync worker thread cannot interrupt the read
+    the follower is blocked in.) Past the turn's deadline a job ends quietly: the turn's
+    follower raises the deadline's error, once.
+    """
+    try:
+        yield
+    except AgentTimeoutError:
+        if state.deadline is None or not state.deadline.expired():
+            raise
+    except Exception as exc:
+        assert state.watch is not None
+        state.watch.fail(exc)
+        raise
+
+
+def _invocation_of(job: _Call) -> str:
     return job.invocation.id if isinstance(job, RunTool) else job.request.invocation_id
 
 

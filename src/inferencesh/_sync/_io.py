@@ -38,6 +38,7 @@ from inferencesh.models._status import TaskUpdate
 __all__ = [
     "Clients",
     "EventPump",
+    "JobHandle",
     "Outlet",
     "body_chunks",
     "capacity_limiter",
@@ -232,7 +233,7 @@ class Outlet(Generic[T]):
         """Hand `item` to the consumer (waits while the consumer is far behind)."""
         self._pump._deliver(item)  # pyright: ignore[reportPrivateUsage]
 
-    def spawn(self, fn: Callable[[*Ts], object], *args: *Ts, pinned: bool = False) -> None:
+    def spawn(self, fn: Callable[[*Ts], object], *args: *Ts, pinned: bool = False) -> JobHandle:
         """Start `fn(*args)` beside the producer (context variables kept).
 
         The async pump starts a task, the sync pump a worker thread.
@@ -242,8 +243,24 @@ class Outlet(Generic[T]):
             *args: Its arguments.
             pinned: The sync pump runs it now, on the producer's own thread, which waits for
                 it (work bound to that thread); the async pump starts a task either way.
+
+        Returns:
+            A handle to wait for the job's end with.
         """
-        self._pump._start_job(fn, *args, pinned=pinned)  # pyright: ignore[reportPrivateUsage]
+        handle = JobHandle()
+        self._pump._start_job(handle, fn, *args, pinned=pinned)  # pyright: ignore[reportPrivateUsage]
+        return handle
+
+
+class JobHandle:
+    """A job an `Outlet` started."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+
+    def wait(self) -> None:
+        """Wait until the job has ended (returned, failed or been cancelled)."""
+        self._done.wait()
 
 
 class EventPump(Generic[T]):
@@ -336,21 +353,23 @@ class EventPump(Generic[T]):
                 self._buffer.append(item)
                 self._changed.notify_all()
 
-    def _start_job(self, fn: Callable[..., object], *args: Any, pinned: bool) -> None:
+    def _start_job(
+        self, handle: JobHandle, fn: Callable[..., object], *args: Any, pinned: bool
+    ) -> None:
         with self._changed:
             self._jobs += 1
         if pinned:
-            self._run_job(fn, *args)
+            self._run_job(handle, fn, *args)
             return
         context = contextvars.copy_context()
         threading.Thread(
             target=context.run,
-            args=(self._run_job, fn, *args),
+            args=(self._run_job, handle, fn, *args),
             name="inferencesh-agent-job",
             daemon=True,  # a handler that never returns must not keep the process alive
         ).start()
 
-    def _run_job(self, fn: Callable[..., object], *args: Any) -> None:
+    def _run_job(self, handle: JobHandle, fn: Callable[..., object], *args: Any) -> None:
         try:
             fn(*args)
         except BaseException as exc:  # a thread's exception reaches nobody: hand it over
@@ -358,6 +377,7 @@ class EventPump(Generic[T]):
                 if self._failure is None and not self._left:
                     self._failure = exc
         finally:
+            handle._done.set()  # pyright: ignore[reportPrivateUsage]
             with self._changed:
                 self._jobs -= 1
                 self._changed.notify_all()

@@ -37,10 +37,10 @@ from inferencesh.agent.events import (
     ToolCallRequested,
     TurnFinished,
 )
-from inferencesh.models.chat import Chat, ChatMessage, ToolInvocation
+from inferencesh.models.chat import BUSY_CHAT_STATUSES, Chat, ChatMessage, ToolInvocation
 from inferencesh.tools import ApprovalRequest, Tool
 
-__all__ = ["DecideApproval", "Job", "RunTool", "Turn"]
+__all__ = ["DecideApproval", "FollowChild", "Job", "RunTool", "Turn"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,21 @@ class DecideApproval:
     request: ApprovalRequest
 
 
-Job: TypeAlias = RunTool | DecideApproval
+@dataclass(frozen=True, slots=True)
+class FollowChild:
+    """Follow this sub-agent's chat, a child of the turn's chat run by the server.
+
+    Its events appear on the turn's stream as `agent`'s, with the turn's chat as their
+    `parent_chat_id`; an event of the call it answers (`invocation_id`, when the server
+    links the two) is told after the child's turn.
+    """
+
+    chat: Chat
+    agent: str
+    invocation_id: str | None
+
+
+Job: TypeAlias = RunTool | DecideApproval | FollowChild
 
 
 class Turn:
@@ -77,7 +91,11 @@ class Turn:
         self.parent_chat_id = parent_chat_id
         self._tools: Mapping[str, Tool] = tools or {}
         self._lock = threading.Lock()
-        self._requested: set[str] = set()
+        self._requested: dict[str, str] = {}
+        """The calls of this turn told so far: their names by invocation id."""
+        self._children: set[str] = set()
+        self._executions: dict[str, str] = {}
+        """This turn's calls by what runs them (`execution_id`: a sub-agent's chat)."""
         self._settled: set[str] = set()
         self._completed_messages: set[str] = set()
         self._failed_runs: set[str] = set()
@@ -98,7 +116,12 @@ class Turn:
         if isinstance(item, DeltaReceived):
             return [self._delta(item)], []
         if isinstance(item, MessageChanged):
-            return self._message(item.message), []
+            known = len(self._executions)
+            events = self._message(item.message)
+            if len(self._executions) > known and self.chat is not None:
+                # A call names its sub-agent's chat after the chat itself was seen.
+                return events, self._new_children(self.chat)
+            return events, []
         if isinstance(item, InvocationDue):
             return self._due(item)
         if isinstance(item, RunChanged):
@@ -109,7 +132,7 @@ class Turn:
             return [], []
         if isinstance(item, ChatChanged):
             self.chat = item.chat
-            return [], []
+            return [], self._new_children(item.chat)
         self.chat = item.chat
         self.finished = True
         self.paused = item.paused
@@ -177,6 +200,8 @@ class Turn:
         events: list[AgentEvent] = []
         for invocation in message.tool_invocations:
             events += self._requested_once(invocation)
+            if invocation.execution_id:
+                self._executions[invocation.execution_id] = invocation.id
             if invocation.is_settled and invocation.id not in self._settled:
                 self._settled.add(invocation.id)
                 events.append(self._server_settled(invocation))
@@ -200,7 +225,7 @@ class Turn:
     def _requested_once(self, invocation: ToolInvocation) -> list[AgentEvent]:
         if invocation.id in self._requested:
             return []
-        self._requested.add(invocation.id)
+        self._requested[invocation.id] = invocation.name
         return [
             self._event(
                 ToolCallRequested,
@@ -211,6 +236,28 @@ class Turn:
                 kind=self._kind(invocation),
             )
         ]
+
+    def _new_children(self, chat: Chat) -> list[Job]:
+        """The sub-agent chats of this turn not followed yet.
+
+        A child chat belongs to this turn when one of this turn's calls names it as what runs
+        it (`execution_id`), or, named by none yet, while it runs (only one turn of a chat
+        runs at a time; a server that names none loses a child that ended before it was
+        seen). A child seen before its call names it is looked at again on the next change.
+        """
+        jobs: list[Job] = []
+        for child in chat.children:
+            if child.id in self._children:
+                continue
+            link = self._executions.get(child.id)
+            run = child.active_run
+            running = child.status in BUSY_CHAT_STATUSES or (run is not None and run.is_active)
+            if link is None and not running:
+                continue
+            self._children.add(child.id)
+            name = _agent_name(child) or (self._requested.get(link, "") if link else "")
+            jobs.append(FollowChild(child, name or "sub-agent", link))
+        return jobs
 
     def _kind(self, invocation: ToolInvocation) -> str:
         if invocation.type:
@@ -243,3 +290,15 @@ class Turn:
             )
         )
         return events, [DecideApproval(request)]
+
+
+def _agent_name(chat: Chat) -> str:
+    """The name a sub-agent's events carry: its chat's name, else its template's ref."""
+    if chat.name:
+        return chat.name
+    agent: object = getattr(chat, "agent", None)  # the template, when the chat has one
+    if isinstance(agent, dict):
+        namespace, name = agent.get("namespace"), agent.get("name")  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
+        if isinstance(name, str) and name:
+            return f"{namespace}/{name}" if isinstance(namespace, str) and namespace else name
+    return ""

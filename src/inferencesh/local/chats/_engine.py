@@ -192,9 +192,13 @@ class TurnEngine:
         self.carry_out(self._store.expire_approval(invocation_id, seconds))
 
     async def run_child(
-        self, agent_ref: str, message: str, parent_id: str, base_url: str
+        self, agent_ref: str, message: str, parent_id: str, base_url: str, invocation_id: str
     ) -> tuple[bool, str]:
-        """Run a sub-agent as a child chat of `parent_id`; `(ok, its answer or the error)`."""
+        """Run a sub-agent as a child chat of `parent_id`; `(ok, its answer or the error)`.
+
+        The call names the child chat as its `execution_id`, so a client following the
+        parent chat knows which of its calls the child chat answers.
+        """
         try:
             config, agent = self._resolve_agent(agent_ref)
             _user, _assistant, run_id = self._store.open_turn(
@@ -205,6 +209,7 @@ class TurnEngine:
                 content=[{"type": "text", "text": message}],
                 base_url=base_url,
                 parent_id=parent_id,
+                invocation_id=invocation_id,
             )
         except ApiError as exc:
             return False, exc.detail

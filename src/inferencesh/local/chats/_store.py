@@ -60,11 +60,14 @@ class ChatStore(StoreReads):
         content: list[dict[str, Any]],
         base_url: str,
         parent_id: str | None = None,
+        invocation_id: str | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any], str]:
         """Post a user message and start a run: the user and assistant messages, and the run id.
 
         A new chat needs `config`; an existing one keeps its agent unless `config` is given
-        (ad-hoc clients send their config with every message: the latest one counts).
+        (ad-hoc clients send their config with every message: the latest one counts). A
+        sub-agent's chat names its parent (`parent_id`); the call it answers (`invocation_id`)
+        names it as its `execution_id`.
 
         Raises:
             ApiError: 404 unknown chat, 400 no agent for a new chat, 409 the chat is busy.
@@ -114,6 +117,8 @@ class ChatStore(StoreReads):
             self._publish(chat, user)
             self._publish(chat, assistant)
             self._publish_run(chat, run)
+            if invocation_id is not None and invocation_id in self._invocations:
+                self._link_execution(self._invocations[invocation_id], chat.id)
             if parent_id is not None and parent_id in self._chats:
                 self._publish_chat(self._chats[parent_id])
             self._evict()

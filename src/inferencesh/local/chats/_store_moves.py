@@ -82,6 +82,13 @@ class StoreMoves(StoreBase):
         invocation.dto["status"] = status
         invocation.dto["updated_at"] = self.clock.now_iso()
 
+    def _link_execution(self, invocation: Invocation, execution_id: str) -> None:
+        """Name what runs the call (a sub-agent's chat), so its chat's followers find it."""
+        invocation.dto["execution_id"] = execution_id
+        invocation.dto["updated_at"] = self.clock.now_iso()
+        chat = self._chats[invocation.chat_id]
+        self._publish(chat, self._message(chat, invocation.message_id))
+
     def _settle(self, invocation: Invocation, status: str, result: str) -> None:
         self._move(invocation, status)
         invocation.dto["result"] = result

@@ -2,8 +2,9 @@
 
 - `app`: the emulator's app, as a task (the model's arguments as input, with the tool's
   `input` and `fixed_input` on top); the result is the task's output as JSON.
-- `agent`: the sub-agent's chat, as a child chat of this one (`parent_id`); the result is
-  its answer (`chat.output` as JSON if it finished with one, else its last text).
+- `agent`: the sub-agent's chat, as a child chat of this one (`parent_id`), named by the
+  call as its `execution_id`; the result is its answer (`chat.output` as JSON if it
+  finished with one, else its last text).
 - `hook`: a `POST` of the arguments to the tool's URL with `X-Hook-Secret`; the result is the
   response body.
 - `http`: a request per the tool's config (`{{context.KEY}}` in the URL and headers,
@@ -35,8 +36,8 @@ from inferencesh.local.tasks._state import TaskStore
 
 __all__ = ["ChildRunner", "ServerTools"]
 
-ChildRunner = Callable[[str, str, str, str], Awaitable[tuple[bool, str]]]
-"""`(agent_ref, message, parent_chat_id, base_url) -> (ok, result)`: runs a sub-agent."""
+ChildRunner = Callable[[str, str, str, str, str], Awaitable[tuple[bool, str]]]
+"""`(agent_ref, message, parent_chat_id, base_url, invocation_id) -> (ok, result)`."""
 
 _TERMINAL_TASK = (10, 11, 12, 13)
 _CONTEXT = re.compile(r"\{\{\s*context\.([\w.-]+)\s*\}\}")
@@ -96,7 +97,7 @@ class ServerTools:
             message = arguments.get("message")
             text = message if isinstance(message, str) else json.dumps(arguments)
             ok, result = await self._run_child(
-                str(config["ref"]), text, invocation.chat_id, base_url
+                str(config["ref"]), text, invocation.chat_id, base_url, invocation.id
             )
             if not ok:
                 raise ToolFailed(result)
