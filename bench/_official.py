@@ -7,6 +7,11 @@ It shares our import name, so this file runs only under `bench/.work/official/bi
 - `stream-async`: `async for update in async_inference(...).tasks.stream(id)` (aiohttp)
 - `get`:          `await async_inference(...).tasks.get(id)` with C calls in flight (aiohttp,
                   one new `ClientSession` per call, as the SDK does)
+- `agent-turns`:  C chats in flight with `async_inference(...).agent(config)`, each turn one
+                  client tool call done by hand: `send_message(text, on_tool_call=...)` whose
+                  callback submits the result, then `stream_all()` until the chat is idle
+                  (`send_message` returns when the run pauses for the tool), as its README
+                  and `bench_agents.py` describe
 
 Each prints one JSON object, like the workers of `bench_stream.py`/`bench_concurrency.py`.
 """
@@ -65,9 +70,41 @@ async def _get(base: str, concurrency: int, seconds: float) -> dict[str, float]:
     return await run_in_flight(call, concurrency, seconds)
 
 
+async def _agent_turns(base: str, concurrency: int, seconds: float) -> dict[str, float]:
+    client = inferencesh.async_inference(api_key=KEY, base_url=base)
+    lookup = (
+        inferencesh.tool("lookup")
+        .describe("Look a key up.")
+        .param("key", inferencesh.string("The key."))
+        .build()
+    )
+    script = [{"tool_calls": [{"name": "lookup", "arguments": {"key": "k0"}}]}, {"text": "done"}]
+    config = {"core_app": {"ref": "local/scripted@latest", "input": {"script": script}}}
+    config["tools"] = [lookup]
+
+    async def turn() -> None:
+        agent = client.agent(config)
+
+        async def on_tool_call(call: inferencesh.ToolCallInfo) -> None:
+            await agent.submit_tool_result(call.id, str(call.args["key"]).upper())
+
+        await agent.send_message("question", on_tool_call=on_tool_call)
+        while True:  # it returned when the run paused for the tool: follow it to the end
+            chat = await agent.get_chat()
+            assert chat is not None
+            if chat["status"] == "idle":
+                break
+            await agent.stream_all(on_tool_call=on_tool_call)
+        answers = [m for m in chat["chat_messages"] if m["role"] == "assistant"]
+        text = "".join(c.get("text") or "" for c in answers[-1]["content"])
+        assert text == "done", text
+
+    return await run_in_flight(turn, concurrency, seconds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["stream-sync", "stream-async", "get"])
+    parser.add_argument("mode", choices=["stream-sync", "stream-async", "get", "agent-turns"])
     parser.add_argument("--url", required=True)
     parser.add_argument("--lines", type=int, default=200_000)
     parser.add_argument("--concurrency", type=int, default=1)
@@ -77,6 +114,8 @@ def main() -> None:
         result = stream_sync(args.url, args.lines)
     elif args.mode == "stream-async":
         result = asyncio.run(_stream_async(args.url, args.lines))
+    elif args.mode == "agent-turns":
+        result = asyncio.run(_agent_turns(args.url, args.concurrency, args.seconds))
     else:
         result = asyncio.run(_get(args.url, args.concurrency, args.seconds))
     print(json.dumps(result))

@@ -180,3 +180,38 @@ async def test_a_thread_bound_handler_runs_on_the_thread_that_follows_the_chat(
         caller, answer = await anyio.to_thread.run_sync(send)
     assert sorted(tool_messages(answer)) == ["1", "2", "3"]
     assert ran_on == [caller] * 3
+
+
+async def test_the_sync_client_asks_for_approval_on_the_callers_thread(
+    agents: AgentTwin,
+) -> None:
+    asked_on: list[int] = []
+    ran_on: list[int] = []
+
+    @tool(require_approval=True)
+    def guarded(n: int) -> int:
+        """Needs approval.
+
+        Args:
+            n: Which call.
+        """
+        ran_on.append(threading.get_ident())
+        return n
+
+    def approve(request: Any) -> bool:
+        asked_on.append(threading.get_ident())
+        return True
+
+    agent = agents.agent(core_app=three_calls("guarded"), tools=[guarded], approve=approve)
+
+    def send() -> tuple[int, Any]:
+        return threading.get_ident(), agent.send_message("Go.", wait_timeout=30)
+
+    if agents.is_async:
+        caller, answer = threading.get_ident(), await agent.send_message("Go.", wait_timeout=30)
+    else:
+        caller, answer = await anyio.to_thread.run_sync(send)
+    assert sorted(tool_messages(answer)) == ["1", "2", "3"]
+    assert len(asked_on) == 3 and caller not in ran_on  # handlers: in worker threads
+    if not agents.is_async:  # one question at a time, where the caller is
+        assert asked_on == [caller] * 3

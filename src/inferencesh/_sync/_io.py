@@ -271,9 +271,10 @@ class EventPump(Generic[T]):
     (context variables kept); what the jobs emit is handed out before the producer's next
     item. An exception in a job ends the consumer's iteration with that exception (at its next
     item; a producer blocked in a read learns it from its follower, see `ChatWatch.fail`).
-    Iteration ends once the producer and every job are done. A consumer that leaves before
-    then closes the producer, waits for the jobs still running (at most until `deadline`;
-    later ones run on by themselves), then `on_abandon` runs.
+    A pinned job runs on the producer's thread, at once. Iteration ends once the producer and
+    every job are done. A consumer that leaves before then closes the producer, waits for the
+    jobs still running (at most until `deadline`, and not at all on a `KeyboardInterrupt`;
+    the others run on by themselves), then `on_abandon` runs.
     """
 
     def __init__(
@@ -316,7 +317,8 @@ class EventPump(Generic[T]):
         abandoned = not self._complete
         if abandoned and self._items is not None:
             self._items.close()
-        self._wait_for_jobs()
+        if exc_type is None or issubclass(exc_type, Exception):
+            self._wait_for_jobs()  # not on Ctrl-C: the caller asked to stop now
         if abandoned and self._on_abandon is not None:
             self._on_abandon()
         return None
@@ -356,11 +358,14 @@ class EventPump(Generic[T]):
     def _start_job(
         self, handle: JobHandle, fn: Callable[..., object], *args: Any, pinned: bool
     ) -> None:
+        if pinned:  # on the producer's thread: what it raises is the producer's to raise
+            try:
+                fn(*args)
+            finally:
+                handle._done.set()  # pyright: ignore[reportPrivateUsage]
+            return
         with self._changed:
             self._jobs += 1
-        if pinned:
-            self._run_job(handle, fn, *args)
-            return
         context = contextvars.copy_context()
         threading.Thread(
             target=context.run,

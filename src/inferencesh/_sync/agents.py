@@ -29,13 +29,13 @@ from inferencesh._types import NOT_GIVEN, NotGiven
 from inferencesh.agent._execute import execute_sync
 from inferencesh.agent.dispatch import Approver, decide_approval, run_tool
 from inferencesh.agent.events import AgentEvent, ToolCallCompleted, ToolCallFailed, TurnFinished
-from inferencesh.agent.machine import DecideApproval, FollowChild, Job, RunTool, Turn
+from inferencesh.agent.machine import DecideApproval, FollowChild, RunTool, Turn
 from inferencesh.agent.output import output_schema, read_output
 from inferencesh.agent.reply import AgentReply, reply_of
 from inferencesh.errors import AgentTimeoutError, APIError, ConflictError, UsageError
 from inferencesh.models.chat import Chat, TurnResponse
 from inferencesh.models.file import FileRef
-from inferencesh.tools import FunctionTool, ToolOptionArgs, tool
+from inferencesh.tools import FunctionTool, Tool, ToolOptionArgs, tool
 from inferencesh.tools._result import result_text
 
 if TYPE_CHECKING:
@@ -618,10 +618,16 @@ def _told_after(event: AgentEvent, children: Mapping[str, io.JobHandle]) -> list
     return []
 
 
-def _pinned(job: Job) -> bool:
-    """Whether the job runs a sync handler bound to the runner's thread (`threaded=False`)."""
-    tool_ = job.tool if isinstance(job, RunTool) else None
-    return isinstance(tool_, FunctionTool) and not tool_.is_async and not tool_.threaded
+def _pinned(job: _Call) -> bool:
+    """Whether the sync client runs the job on the thread that follows the chat.
+
+    An approval: one question at a time, where the caller is (a terminal prompt works, and
+    Ctrl-C reaches it); and a sync handler bound to that thread (`threaded=False`).
+    """
+    if isinstance(job, DecideApproval):
+        return True
+    handler: Tool | None = job.tool
+    return isinstance(handler, FunctionTool) and not handler.is_async and not handler.threaded
 
 
 @contextmanager

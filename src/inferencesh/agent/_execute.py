@@ -10,7 +10,8 @@ helper thread, so the wait can end.
 A thread cannot be stopped. A sync handler still running when its turn is left is waited for
 (what it did is not lost, and its result is posted), but never past the turn's deadline: from
 then on the thread runs on by itself, and when it returns its result is dropped (logged here)
-and the deadline's error is raised in the job instead.
+and the deadline's error is raised in the job instead. An approval callback's thread is not
+waited for: a decision nobody waits for any more is not worth keeping.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ async def execute_async(
 async def _perform_async(
     call: Call, limiter: anyio.CapacityLimiter | None, deadline: Deadline | None
 ) -> Returned | Raised:
-    if call.how == "thread" and call.timeout is None:
+    if call.how == "thread" and call.timeout is None and call.bounded:
         answer = await _thread_until(call, limiter, deadline)
         if isinstance(answer, Returned) and isinstance(answer.value, _Box):
             return await _await_box(answer.value)  # a plain function returned a coroutine
@@ -72,7 +73,7 @@ async def _perform_async(
     with anyio.move_on_after(call.timeout):
         value: Any = None
         try:
-            if call.how == "thread":  # given up on after `timeout` (its answer ignored)
+            if call.how == "thread":  # given up on (after `timeout`, or when cancelled)
                 value = await anyio.to_thread.run_sync(
                     _boxed, call.fn, limiter=limiter, abandon_on_cancel=True
                 )
