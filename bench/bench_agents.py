@@ -53,7 +53,7 @@ from _common import (
     table,
 )
 
-KEY = "sk-bench-agents-key"
+KEY = "bench-key"  # the key _official.py sends
 SCRIPTED = "local/scripted@latest"
 OVERHEAD = ["ours-sync", "ours-asyncio", "ours-asyncio-async", "ours-trio", "ours-trio-async"]
 TURNS = ["official-async", "ours-asyncio", "ours-trio"]

@@ -529,8 +529,11 @@ class AsyncAgent:
         with io.shielded():  # a computed answer is sent, even if the turn is being left
             for event in events:  # before the server moves on, so the stream reads in order
                 await outlet.emit(event)
+            # Settled before it is posted: the stream may bring the turn's end (which only the
+            # server's answer to this post can cause) before the post returns, and a watch
+            # still waiting for this call would read on until some later line came.
+            state.watch.settle(invocation_id)
             await self._post(call.within(state.deadline))
-        state.watch.settle(invocation_id)
 
     async def _post(self, call: Any) -> None:
         try:

@@ -1,0 +1,66 @@
+"""A turn ends when the server says so, even when no line follows: sync, asyncio and trio.
+
+The server here sends heartbeats once an hour, so a runner that needs one more line on the
+stream to notice the end waits for the caller's deadline instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from inferencesh import async_inference, inference
+from inferencesh.local import Emulator, running
+from inferencesh.testing import call, reply, scripted_core_app
+from inferencesh.tools import tool
+from tests.faultproxy import FaultProxy, LateHeaders
+
+from .conftest import AgentTwin
+
+pytestmark = [pytest.mark.anyio, pytest.mark.server]
+
+
+@pytest.fixture(scope="module")
+def quiet_server() -> Iterator[Any]:
+    with running(Emulator(heartbeat_interval=3600.0)) as server:
+        yield server
+
+
+@pytest.fixture
+def quiet_proxy(quiet_server: Any) -> Iterator[FaultProxy]:
+    with FaultProxy(quiet_server.base_url) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+async def slow_answers(flavour: str, quiet_server: Any, quiet_proxy: FaultProxy) -> Any:
+    options = {"api_key": quiet_server.api_key, "base_url": quiet_proxy.url, "timeout": 1.0}
+    client = inference(**options) if flavour == "sync" else async_inference(**options)
+    twin = AgentTwin(client)
+    yield twin
+    await twin.close()
+
+
+async def test_the_turn_ends_when_its_end_comes_before_the_answer_to_the_result_post(
+    slow_answers: AgentTwin, quiet_proxy: FaultProxy, quiet_server: Any
+) -> None:
+    @tool
+    def lookup(key: str) -> str:
+        """Look a key up.
+
+        Args:
+            key: The key.
+        """
+        return f"value of {key}"
+
+    agent = slow_answers.agent(
+        core_app=scripted_core_app(call("lookup", key="k1"), reply("Found it.")), tools=[lookup]
+    )
+    # The server takes the result (and the turn ends on the stream), but its answer to the
+    # post never comes: the post times out, and its retry finds the result already taken.
+    held = quiet_proxy.arm("POST", "/tools/", LateHeaders())
+    answer = await slow_answers(agent.send_message, "Find k1.", wait_timeout=20)
+    assert answer.text == "Found it." and held.fired == 1
+    assert quiet_proxy.count("POST", "/tools/") == 2
