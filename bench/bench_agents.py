@@ -136,7 +136,8 @@ def _tools(is_async: bool) -> list[Any]:
 
 def _instrument(flavour: str) -> tuple[dict[str, float], dict[str, float]]:
     """Record when each call is handed out, and when its result leaves: (received, sent)."""
-    from inferencesh._protocol.chats import ChatWatch, InvocationDue
+    from inferencesh._protocol.chat_view import InvocationDue
+    from inferencesh._protocol.chat_watch import ChatWatch
 
     if flavour == "sync":
         from inferencesh._sync import _io

@@ -12,17 +12,17 @@ import pytest
 
 from inferencesh._config import ClientOptions
 from inferencesh._protocol import follow as w
-from inferencesh._protocol.chats import (
+from inferencesh._protocol.chat_view import (
     ChatChanged,
     ChatItem,
-    ChatWatch,
     DeltaReceived,
     InvocationDue,
     MessageChanged,
     RunChanged,
     TurnEnded,
-    chat_path,
 )
+from inferencesh._protocol.chat_watch import ChatWatch
+from inferencesh._protocol.chats import chat_path
 from inferencesh._protocol.deadline import Deadline
 from inferencesh.errors import (
     AgentTimeoutError,

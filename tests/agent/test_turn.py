@@ -8,7 +8,8 @@ from typing import Any
 
 from inferencesh._config import ClientOptions
 from inferencesh._protocol import follow as w
-from inferencesh._protocol.chats import ChatWatch, InvocationDue, MessageChanged, RunChanged
+from inferencesh._protocol.chat_view import InvocationDue, MessageChanged, RunChanged
+from inferencesh._protocol.chat_watch import ChatWatch
 from inferencesh.agent import (
     AgentEvent,
     ApprovalRequested,
@@ -330,7 +331,7 @@ def test_a_client_call_named_only_by_an_interrupt_is_requested_and_run() -> None
 
 
 def test_the_sub_agent_chats_of_the_turn_are_followed_once_each() -> None:
-    from inferencesh._protocol.chats import ChatChanged
+    from inferencesh._protocol.chat_view import ChatChanged
     from inferencesh.agent.machine import FollowChild
     from inferencesh.models.chat import Chat
 

@@ -23,6 +23,7 @@ from inferencesh._async import _io as io
 from inferencesh._async._http import AsyncHTTP
 from inferencesh._async.files import AsyncFiles
 from inferencesh._protocol import chats as api
+from inferencesh._protocol.chat_watch import ChatWatch
 from inferencesh._protocol.deadline import Deadline
 from inferencesh._types import NOT_GIVEN, NotGiven
 from inferencesh.agent._execute import execute_async
@@ -76,7 +77,7 @@ class _TurnState:
     deadline: Deadline | None = None
     parent: _Parent | None = None
     turn: Turn | None = None
-    watch: api.ChatWatch | None = None
+    watch: ChatWatch | None = None
     limiter: Any = None
     outlet: io.Outlet[AgentEvent] | None = field(default=None, repr=False)
     children: dict[str, io.JobHandle] = field(default_factory=dict[str, "io.JobHandle"])
@@ -428,7 +429,7 @@ class AsyncAgent:
             assistant_id = answer.assistant_message.id
         chat_id = self._require_chat()
         parent = state.parent
-        state.watch = api.ChatWatch(
+        state.watch = ChatWatch(
             opts,
             chat_id,
             mode=opts.stream_mode,
@@ -464,7 +465,7 @@ class AsyncAgent:
             outlet=state.outlet,
         )
         expiry = state.deadline.on_expiry if state.deadline is not None else None
-        child.watch = api.ChatWatch(
+        child.watch = ChatWatch(
             opts,
             job.chat.id,
             mode=opts.stream_mode,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeAlias, TypeVar
 from typing_extensions import Unpack
 
 from inferencesh._protocol import chats as api
+from inferencesh._protocol.chat_watch import ChatWatch
 from inferencesh._protocol.deadline import Deadline
 from inferencesh._sync import _io as io
 from inferencesh._sync._http import HTTP
@@ -77,7 +78,7 @@ class _TurnState:
     deadline: Deadline | None = None
     parent: _Parent | None = None
     turn: Turn | None = None
-    watch: api.ChatWatch | None = None
+    watch: ChatWatch | None = None
     limiter: Any = None
     outlet: io.Outlet[AgentEvent] | None = field(default=None, repr=False)
     children: dict[str, io.JobHandle] = field(default_factory=dict[str, "io.JobHandle"])
@@ -427,7 +428,7 @@ class Agent:
             assistant_id = answer.assistant_message.id
         chat_id = self._require_chat()
         parent = state.parent
-        state.watch = api.ChatWatch(
+        state.watch = ChatWatch(
             opts,
             chat_id,
             mode=opts.stream_mode,
@@ -463,7 +464,7 @@ class Agent:
             outlet=state.outlet,
         )
         expiry = state.deadline.on_expiry if state.deadline is not None else None
-        child.watch = api.ChatWatch(
+        child.watch = ChatWatch(
             opts,
             job.chat.id,
             mode=opts.stream_mode,

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from inferencesh._protocol.chats import (
+from inferencesh._protocol.chat_view import (
     ChatChanged,
     ChatItem,
     DeltaReceived,
