@@ -21,7 +21,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "inferencesh"
-GENERATED = ("_http.py", "files.py", "client.py", "tasks.py", "sessions.py", "agents.py")
+GENERATED = (
+    "_http.py",
+    "files.py",
+    "client.py",
+    "tasks.py",
+    "sessions.py",
+    "_turn.py",
+    "agents.py",
+)
 
 HEADER = "# Generated from _async/{name} by scripts/unasync.py: edit that file, not this one.\n"
 
