@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Collection, Mapping
-from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -17,7 +16,8 @@ from starlette.responses import Response
 from inferencesh.local.agents._mixin import AgentsMixin
 from inferencesh.local.agents._runtime import AgentRuntime
 from inferencesh.local.apps._builtin import builtin_apps
-from inferencesh.local.apps._registry import AppRegistry, IntegrationRequirement, RegisteredApp
+from inferencesh.local.apps._mixin import AppsMixin
+from inferencesh.local.apps._registry import AppRegistry
 from inferencesh.local.core._auth import AuthMiddleware, CORSMiddleware
 from inferencesh.local.core._changes import Changes
 from inferencesh.local.core._envelope import ApiError, problem_response
@@ -25,10 +25,12 @@ from inferencesh.local.core._faults import Faults, FaultsMiddleware
 from inferencesh.local.core._ids import Clock
 from inferencesh.local.core._limits import DEFAULT_MAX_BODY_SIZE, BodyLimitMiddleware
 from inferencesh.local.core._streams import DEFAULT_MAX_BUFFERED
+from inferencesh.local.files._mixin import FilesMixin
 from inferencesh.local.files._routes import PUBLIC_PREFIXES, file_routes
 from inferencesh.local.files._store import DEFAULT_MAX_UPLOAD_SIZE, UPLOAD_PREFIX, FileStore
 from inferencesh.local.sessions._routes import session_routes
 from inferencesh.local.sessions._store import DEFAULT_IDLE_TIMEOUT, MAX_IDLE_TIMEOUT, SessionStore
+from inferencesh.local.tasks._mixin import TasksMixin
 from inferencesh.local.tasks._routes import task_routes
 from inferencesh.local.tasks._runner import Runner
 from inferencesh.local.tasks._service import TaskService
@@ -37,10 +39,9 @@ from inferencesh.local.tasks._state import DEFAULT_MAX_FINISHED_TASKS, StreamFor
 __all__ = ["DEFAULT_API_KEY", "Emulator"]
 
 DEFAULT_API_KEY = "sk-local-test"
-AppT = TypeVar("AppT", bound=Callable[..., Any] | type)
 
 
-class Emulator(AgentsMixin):
+class Emulator(AppsMixin, TasksMixin, FilesMixin, AgentsMixin):
     """An in-memory inference.sh API: register apps, serve it, run tasks against it.
 
     Serve it with `running(emu)` (a real socket, in a thread) or `serve()` (blocking), or
@@ -200,37 +201,6 @@ class Emulator(AgentsMixin):
                 self.apps.add(app)
 
     @property
-    def secrets(self) -> dict[str, str]:
-        """Secret values by name (editable); apps see only those they declared."""
-        return self._secrets
-
-    @secrets.setter
-    def secrets(self, value: Mapping[str, str]) -> None:
-        self._secrets.clear()
-        self._secrets.update(value)
-
-    @property
-    def integrations(self) -> set[str]:
-        """Providers counted as connected for `requires_integrations` (editable)."""
-        return self._integrations
-
-    @integrations.setter
-    def integrations(self, value: Collection[str]) -> None:
-        self._integrations.clear()
-        self._integrations.update(value)
-
-    @property
-    def max_upload_size(self) -> int:
-        """Largest upload accepted, in bytes (settable); a larger `PUT` gets 413."""
-        return self.file_store.max_upload_size
-
-    @max_upload_size.setter
-    def max_upload_size(self, value: int) -> None:
-        if value < 1:
-            raise ValueError(f"max_upload_size must be > 0, got {value}")
-        self.file_store.max_upload_size = value
-
-    @property
     def max_body_size(self) -> int:
         """Largest request body of an API call, in bytes (settable); a larger one gets 413."""
         return self._max_body_size
@@ -240,98 +210,6 @@ class Emulator(AgentsMixin):
         if value < 1:
             raise ValueError(f"max_body_size must be > 0, got {value}")
         self._max_body_size = value
-
-    @property
-    def max_finished_tasks(self) -> int:
-        """Finished tasks kept (settable); the oldest finished one is evicted past it."""
-        return self.task_store.max_finished_tasks
-
-    @max_finished_tasks.setter
-    def max_finished_tasks(self, value: int) -> None:
-        if value < 1:
-            raise ValueError(f"max_finished_tasks must be > 0, got {value}")
-        self.task_store.max_finished_tasks = value
-
-    @property
-    def data_dir(self) -> Path:
-        """The directory the files' bytes are stored in (created on first use)."""
-        return self.file_store.root
-
-    @property
-    def stream_format(self) -> StreamFormat:
-        """How task streams write updates (`"bare"` or `"wrapped"`); settable."""
-        return self.task_store.stream_format
-
-    @stream_format.setter
-    def stream_format(self, value: StreamFormat) -> None:
-        self.task_store.stream_format = value
-
-    # -- apps -----------------------------------------------------------------------------
-
-    def app(
-        self,
-        ref: str,
-        *,
-        input: Any = None,
-        setup: Any = None,
-        requires_secrets: Collection[str] = (),
-        requires_integrations: Collection[IntegrationRequirement] = (),
-        version: str = "v1",
-        description: str = "",
-        wait_for_stream: float = 0.0,
-        local_files: bool = True,
-    ) -> Callable[[AppT], AppT]:
-        """Register the decorated function or class as the app `ref` (`namespace/name`).
-
-        A function is called as `fn(ctx, input)`; a class is instantiated once per worker,
-        `setup(self, ctx)` runs first, then methods `(self, ctx, input)` are its functions.
-        Sync code runs in a thread of its own, `async def` on the emulator's task loop.
-
-        Args:
-            ref: `namespace/name`; runs may add any `@version`.
-            input: Model (or any type pydantic validates) for the input; defaults to the
-                annotation of the `input` parameter; none means raw JSON.
-            setup: Model for the run request's `setup`, passed as `ctx.setup`.
-            requires_secrets: Secret names that must be in `secrets`, else runs get 412.
-            requires_integrations: Integrations that must be connected, else 412.
-            version: The version id reported as the task's `app_version_id`.
-            description: Free text.
-            wait_for_stream: Seconds a new task of this app waits in `queued` for a client
-                to open its stream (it starts as soon as one does). Clients open the stream
-                after the run request returns, so an app streaming deltas (`ctx.delta`)
-                should set this, or fast runs finish before anyone sees a delta.
-            local_files: File uris of this emulator in the input (and setup) reach the app as
-                the stored files' local paths (a `Path` field gets a path it can open);
-                False hands the app the uris as sent.
-
-        Raises:
-            TypeError: the function's signature cannot be used as an app.
-        """
-
-        def register(target: AppT) -> AppT:
-            self.register(
-                ref,
-                target,
-                input=input,
-                setup=setup,
-                requires_secrets=requires_secrets,
-                requires_integrations=requires_integrations,
-                version=version,
-                description=description,
-                wait_for_stream=wait_for_stream,
-                local_files=local_files,
-            )
-            return target
-
-        return register
-
-    def register(
-        self, ref: str, target: Callable[..., Any] | type, **options: Any
-    ) -> RegisteredApp:
-        """Register `target` as the app `ref`; the options are those of `app()`."""
-        app = RegisteredApp(ref, target, **options)
-        self.apps.add(app)
-        return app
 
     # -- serving --------------------------------------------------------------------------
 
@@ -367,33 +245,6 @@ class Emulator(AgentsMixin):
 
     # -- inspecting -----------------------------------------------------------------------
 
-    def tasks(self) -> list[dict[str, Any]]:
-        """Copies of every task, oldest first (as `GET /tasks/{id}` would show them)."""
-        return self.task_store.snapshots()
-
-    def task(self, task_id: str) -> dict[str, Any]:
-        """A copy of the task as clients would get it.
-
-        Raises:
-            KeyError: no such task.
-        """
-        task = self.task_store.snapshot(task_id)
-        if task is None:
-            raise KeyError(task_id)
-        return task
-
-    def wait_for_task(self, task_id: str, *, timeout: float | None = 10.0) -> dict[str, Any]:
-        """Block until the task has ended; its final state.
-
-        Raises:
-            KeyError: no such task (or it was deleted).
-            TimeoutError: it did not end within `timeout` seconds.
-        """
-        task = self.task_store.wait(task_id, _ended, timeout)
-        if task is None:
-            raise KeyError(task_id)
-        return task
-
     def wait_until(self, predicate: Callable[[], bool], timeout: float | None = 10.0) -> None:
         """Block until `predicate()` is true, for things the server does asynchronously.
 
@@ -412,25 +263,6 @@ class Emulator(AgentsMixin):
             TimeoutError: `predicate()` was still false after `timeout` seconds.
         """
         self._changes.wait_until(predicate, timeout)
-
-    def files(self, *, include_pending: bool = False) -> list[dict[str, Any]]:
-        """Copies of the registered files (FileDTOs), oldest first.
-
-        Args:
-            include_pending: Also files whose bytes have not been uploaded (yet).
-        """
-        return self.file_store.snapshots(include_pending=include_pending)
-
-    def file_path(self, file_id: str) -> Path:
-        """Where the bytes of a (complete) file are stored.
-
-        Raises:
-            KeyError: no such file, or its upload did not finish.
-        """
-        path = self.file_store.local_path(file_id)
-        if path is None:
-            raise KeyError(file_id)
-        return path
 
     def sessions(self) -> list[dict[str, Any]]:
         """Copies of every session (AppSessionDTOs, status as of the clock now), oldest first."""
@@ -464,10 +296,6 @@ class Emulator(AgentsMixin):
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def _ended(task: Mapping[str, Any]) -> bool:
-    return task["status"] in (10, 11, 12, 13)
 
 
 async def _on_api_error(request: Request, exc: Exception) -> Response:
