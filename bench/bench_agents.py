@@ -83,9 +83,18 @@ def serve_emulator() -> None:
     serve(port=0, emulator=emulator, log_level="warning", announce=announce)
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) process `pid` has used so far (Linux; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def emulator_process() -> Iterator[str]:
-    """Start the emulator in its own process; yield its base URL."""
+def emulator_process() -> Iterator[tuple[str, int]]:
+    """Start the emulator in its own process; yield its base URL and pid."""
     argv = [sys.executable, str(Path(__file__).resolve()), "--role", "emulator"]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=BENCH)
     try:
@@ -93,7 +102,7 @@ def emulator_process() -> Iterator[str]:
         line = proc.stdout.readline()
         if not line.startswith("READY "):
             raise RuntimeError(f"the emulator did not start: {line!r}")
-        yield line.split()[1]
+        yield line.split()[1], proc.pid
     finally:
         proc.terminate()
         try:
@@ -322,7 +331,7 @@ def main() -> None:
     print(f"machine: {machine()}; load average before: {load()}", flush=True)
     gaps: dict[str, list[float]] = {n: [] for n in OVERHEAD}
     turns: dict[str, list[Result]] = {n: [] for n in TURNS}
-    with emulator_process() as base:
+    with emulator_process() as (base, server_pid):
         for r in range(args.rounds):
             if args.only != "turns":
                 order = OVERHEAD[r % len(OVERHEAD) :] + OVERHEAD[: r % len(OVERHEAD)]
@@ -337,11 +346,16 @@ def main() -> None:
             if args.only != "overhead":
                 order = TURNS[r % len(TURNS) :] + TURNS[: r % len(TURNS)]
                 for name in order:
+                    before = process_cpu(server_pid)
                     res = measure_turns(name, base, args.concurrency, args.seconds)
+                    # The worker's warm-up turns are served too: count them in (approximate).
+                    served = res["requests"] + min(args.concurrency, WARMUP_CALLS)
+                    res["server_cpu_ms"] = (process_cpu(server_pid) - before) / served * 1000
                     turns[name].append(res)
                     print(
                         f"  round {r + 1}: turns {name:<16} {res['rps']:8.1f} turns/s  "
-                        f"{res['cpu_us_per_request'] / 1000:6.2f} client CPU ms/turn",
+                        f"{res['cpu_us_per_request'] / 1000:6.2f} client CPU ms/turn  "
+                        f"{res['server_cpu_ms']:6.2f} server CPU ms/turn",
                         flush=True,
                     )
     print(f"\nload average after the run: {load()}")
@@ -373,8 +387,18 @@ def main() -> None:
         for name in TURNS:
             rps = [x["rps"] for x in turns[name]]
             cpu = [x["cpu_us_per_request"] / 1000 for x in turns[name]]
-            rows.append([name, f"{median(rps):.1f}", f"{max(rps):.1f}", f"{median(cpu):.2f}"])
-        print(table(["client", "median turns/s", "best", "client CPU ms/turn"], rows))
+            server = [x["server_cpu_ms"] for x in turns[name]]
+            rows.append(
+                [
+                    name,
+                    f"{median(rps):.1f}",
+                    f"{max(rps):.1f}",
+                    f"{median(cpu):.2f}",
+                    f"{median(server):.2f}",
+                ]
+            )
+        head = ["client", "median turns/s", "best", "client CPU ms/turn", "server CPU ms/turn"]
+        print(table(head, rows))
         print("\nvs official-async (median over rounds of the per-round ratio):")
         ratios = []
         for name in TURNS[1:]:

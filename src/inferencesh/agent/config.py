@@ -9,7 +9,6 @@ handlers stripped) and the local tools by name.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias, cast
@@ -153,7 +152,8 @@ class AgentSpec:
         if self.ref is not None:
             body["agent"] = self.ref
         else:
-            config = copy.deepcopy(self.config or {})
+            # Shallow: only top-level keys are replaced below, and the body is encoded at once.
+            config = dict(self.config or {})
             if output_schema is not None:
                 config["output_schema"] = dict(output_schema)
                 config["internal_tools"] = {**(config.get("internal_tools") or {}), "finish": True}
