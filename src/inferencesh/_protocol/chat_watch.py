@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, MutableSet
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from inferencesh._config import ClientOptions
@@ -29,9 +28,9 @@ from inferencesh._protocol.chat_view import ChatItem, ChatView
 from inferencesh._protocol.chats import chat_path
 from inferencesh._protocol.deadline import Deadline
 from inferencesh._protocol.follow import Action, Fetch, Finished, OpenStream, PollStatus, Sleep
-from inferencesh._protocol.retry import RETRYABLE_STATUSES, RetryPolicy
+from inferencesh._protocol.reconnect import Reconnects
 from inferencesh._types import StreamMode
-from inferencesh.errors import AgentTimeoutError, APIStatusError, StreamError
+from inferencesh.errors import AgentTimeoutError, StreamError
 
 __all__ = ["ChatWatch"]
 
@@ -104,9 +103,7 @@ class ChatWatch(ChatView):
             deadline.on_expiry = self._timeout_error
         self._reconnect_now = False
         self._last_status: tuple[Any, Any] | None = None
-        self._failures = 0
-        self._lines_since_connect = 0
-        self._retry = RetryPolicy(max_retries=opts.max_reconnects, initial_delay=0.25)
+        self._reconnects = Reconnects(opts, deadline)
         self._failure: BaseException | None = None
         self._lock = threading.RLock()
 
@@ -134,7 +131,7 @@ class ChatWatch(ChatView):
                 break
             if line.get("type") == "heartbeat":
                 continue
-            self._lines_since_connect += 1
+            self._reconnects.progress += 1
             event, data = line.get("event"), line.get("data")
             if not isinstance(data, dict):
                 continue
@@ -160,7 +157,7 @@ class ChatWatch(ChatView):
         if self._ended:
             return Finished()
         if not self.finished:
-            self._count_attempt()
+            self._reconnects.count_attempt()
         return Fetch(self._request(""))
 
     @_locked
@@ -172,27 +169,20 @@ class ChatWatch(ChatView):
         """
         if self.finished:
             return Finished() if self._ended else Fetch(self._request(""))
-        if self._deadline is not None and self._deadline.expired():
+        if self._reconnects.expired():
             raise self._timeout_error() from exc
-        self._count_attempt()
-        delay = self._retry.backoff(self._failures)
-        if isinstance(exc, APIStatusError):
-            if exc.status_code not in RETRYABLE_STATUSES:
-                raise exc
-            if exc.retry_after is not None:
-                if exc.retry_after > self._opts.max_retry_after:
-                    raise exc
-                delay = exc.retry_after
-        if self._failures > self._opts.max_reconnects:
+        delay = self._reconnects.delay_after(exc)
+        if self._reconnects.used_up:
+            failures = self._reconnects.failures
             raise StreamError(
-                f"lost the stream of chat {self.chat_id} {self._failures} times in a row "
+                f"lost the stream of chat {self.chat_id} {failures} times in a row "
                 f"({type(exc).__name__}); the agent may still be working: follow the chat "
                 "again, or read it with get_chat()"
             ) from exc
         # What happened while the stream was down is read in full first: a chat's snapshot on
         # connect replays only what still waits, not the messages finished meanwhile.
         self._reconnect_now = True
-        return Sleep(self._cap(delay), Fetch(self._request("")))
+        return Sleep(self._reconnects.cap(delay), Fetch(self._request("")))
 
     @_locked
     def on_response(self, response: httpx2.Response) -> None:
@@ -221,13 +211,15 @@ class ChatWatch(ChatView):
             self._resuming = self._reconnect_now = False  # the turn goes on: follow it
             return items, self._connect()
         if self._mode == "poll":
-            return items, Sleep(self._cap(self._opts.poll_interval), PollStatus(self._status()))
-        if self._failures > self._opts.max_reconnects:
+            return items, Sleep(
+                self._reconnects.cap(self._opts.poll_interval), PollStatus(self._status())
+            )
+        if self._reconnects.used_up:
             raise StreamError(
                 f"the stream of chat {self.chat_id} kept ending before the turn did "
-                f"({self._failures} times); follow the chat again"
+                f"({self._reconnects.failures} times); follow the chat again"
             )
-        return items, Sleep(self._cap(self._retry.backoff(self._failures)), self._connect())
+        return items, Sleep(self._reconnects.cap(self._reconnects.backoff()), self._connect())
 
     @_locked
     def on_status(self, data: dict[str, Any]) -> Action:
@@ -237,17 +229,17 @@ class ChatWatch(ChatView):
         self._last_status = status
         if changed or not self._busy_seen:
             return Fetch(self._request(""))
-        return Sleep(self._cap(self._opts.poll_interval), PollStatus(self._status()))
+        return Sleep(self._reconnects.cap(self._opts.poll_interval), PollStatus(self._status()))
 
     def remaining(self) -> float | None:
         """Seconds left before the caller's deadline, or None without one."""
-        return None if self._deadline is None else self._deadline.remaining()
+        return self._reconnects.remaining()
 
     @_locked
     def check_deadline(self) -> None:
         """Raise `AgentTimeoutError` once the caller's deadline has passed (or `fail`'s error)."""
         self._raise_failure()
-        if self._deadline is not None and self._deadline.expired():
+        if self._reconnects.expired():
             raise self._timeout_error()
 
     def _timeout_error(self) -> AgentTimeoutError:
@@ -306,25 +298,11 @@ class ChatWatch(ChatView):
     def _connect(self) -> Action:
         if self._mode == "poll":
             return PollStatus(self._status())
-        self._lines_since_connect = 0
+        self._reconnects.connecting()
         return OpenStream(self._request("/stream", stream=True))
-
-    def _count_attempt(self) -> None:
-        if self._lines_since_connect:
-            self._failures = 0
-        self._failures += 1
-        self._lines_since_connect = 0
-
-    def _cap(self, seconds: float) -> float:
-        return seconds if self._deadline is None else self._deadline.cap(seconds)
 
     def _status(self) -> endpoints.ApiRequest:
         return self._request("/status")
 
     def _request(self, suffix: str, *, stream: bool = False) -> endpoints.ApiRequest:
-        call = endpoints.build(self._opts, "GET", chat_path(self.chat_id, suffix), stream=stream)
-        if stream:
-            # A stream open is tried once: reconnecting is this follower's job, with its own
-            # budget (retrying inside each reconnect too would multiply the two).
-            call = replace(call, max_retries=0)
-        return call.within(self._deadline)
+        return self._reconnects.get(chat_path(self.chat_id, suffix), stream=stream)

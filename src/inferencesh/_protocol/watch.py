@@ -22,7 +22,6 @@ Guarantees, whatever the network does:
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from inferencesh._config import ClientOptions
@@ -30,11 +29,10 @@ from inferencesh._protocol import endpoints
 from inferencesh._protocol.deadline import Deadline
 from inferencesh._protocol.deltas import merge_delta
 from inferencesh._protocol.follow import Action, Fetch, Finished, OpenStream, PollStatus, Sleep
-from inferencesh._protocol.retry import RETRYABLE_STATUSES, RetryPolicy
+from inferencesh._protocol.reconnect import Reconnects
 from inferencesh._types import StreamMode
 from inferencesh.errors import (
     APIResponseValidationError,
-    APIStatusError,
     StreamError,
     TaskTimeoutError,
 )
@@ -104,9 +102,7 @@ class TaskWatch:
         self._compare_next = False
         self._delta_output: dict[str, Any] | None = None
         self._max_seq = -1
-        self._failures = 0
-        self._updates_since_connect = 0
-        self._retry = RetryPolicy(max_retries=opts.max_reconnects, initial_delay=0.25)
+        self._reconnects = Reconnects(opts, deadline)
         self.finished = False
         self.last: TaskUpdate | None = None
 
@@ -154,14 +150,14 @@ class TaskWatch:
                 updates.append(update)
         # Progress is a new update: a snapshot repeating what is known (sent on every
         # reconnect) is not, or a server that sends it and stalls would be followed forever.
-        self._updates_since_connect += len(updates)
+        self._reconnects.progress += len(updates)
         return updates
 
     def on_stream_end(self) -> Action:
         """The stream closed cleanly. Unless it ended the task, ask the server where it is."""
         if self.finished:
             return Finished()
-        self._count_attempt()
+        self._reconnects.count_attempt()
         return Fetch(self._get_task())
 
     def on_stream_error(self, exc: Exception) -> Action:
@@ -173,27 +169,20 @@ class TaskWatch:
         """
         if self.finished:
             return Finished()
-        if self._deadline is not None and self._deadline.expired():
+        if self._reconnects.expired():
             raise self._timeout_error() from exc
-        self._count_attempt()
-        delay = self._retry.backoff(self._failures)
+        delay = self._reconnects.delay_after(exc)
         left = self.remaining()
-        if isinstance(exc, APIStatusError):
-            if exc.status_code not in RETRYABLE_STATUSES:
-                raise exc
-            if exc.retry_after is not None:
-                if exc.retry_after > self._opts.max_retry_after:
-                    raise exc
-                delay = exc.retry_after
         if left is not None and delay >= left:
             raise self._timeout_error() from exc  # no reconnect could happen in time
-        if self._failures > self._opts.max_reconnects:
+        if self._reconnects.used_up:
+            failures = self._reconnects.failures
             raise StreamError(
-                f"lost the stream of task {self._task_id} {self._failures} times in a row "
+                f"lost the stream of task {self._task_id} {failures} times in a row "
                 f"({type(exc).__name__}); the task may still be running: "
                 "check it with tasks.get() or follow it again with tasks.wait()"
             ) from exc
-        return Sleep(self._cap(delay), self._connect())
+        return Sleep(self._reconnects.cap(delay), self._connect())
 
     # -- fetching and polling -------------------------------------------------------------
 
@@ -210,13 +199,15 @@ class TaskWatch:
         if self.finished:
             return updates, Finished()
         if self._mode == "poll":
-            return updates, Sleep(self._cap(self._opts.poll_interval), PollStatus(self._status()))
-        if self._failures > self._opts.max_reconnects:
+            return updates, Sleep(
+                self._reconnects.cap(self._opts.poll_interval), PollStatus(self._status())
+            )
+        if self._reconnects.used_up:
             raise StreamError(
                 f"the stream of task {self._task_id} kept ending before the task did "
-                f"({self._failures} times); follow it again with tasks.wait()"
+                f"({self._reconnects.failures} times); follow it again with tasks.wait()"
             )
-        return updates, Sleep(self._cap(self._retry.backoff(self._failures)), self._connect())
+        return updates, Sleep(self._reconnects.cap(self._reconnects.backoff()), self._connect())
 
     def on_status(self, data: dict[str, Any]) -> Action:
         """A `/status` answer arrived (poll mode): fetch the task only when it changed.
@@ -234,17 +225,17 @@ class TaskWatch:
         known = TaskStatus.parse(self._acc.get("status"))
         if status != known or data.get("updated_at") != self._acc.get("updated_at"):
             return Fetch(self._get_task())
-        return Sleep(self._cap(self._opts.poll_interval), PollStatus(self._status()))
+        return Sleep(self._reconnects.cap(self._opts.poll_interval), PollStatus(self._status()))
 
     # -- deadline -------------------------------------------------------------------------
 
     def remaining(self) -> float | None:
         """Seconds left before the caller's deadline, or None without one."""
-        return None if self._deadline is None else self._deadline.remaining()
+        return self._reconnects.remaining()
 
     def check_deadline(self) -> None:
         """Raise `TaskTimeoutError` once the caller's deadline has passed."""
-        if self._deadline is not None and self._deadline.expired():
+        if self._reconnects.expired():
             raise self._timeout_error()
 
     def _timeout_error(self) -> TaskTimeoutError:
@@ -262,17 +253,8 @@ class TaskWatch:
             return PollStatus(self._status())
         if self._last is not None:
             self._compare_next = True
-        self._updates_since_connect = 0
+        self._reconnects.connecting()
         return OpenStream(self._stream())
-
-    def _count_attempt(self) -> None:
-        if self._updates_since_connect:
-            self._failures = 0
-        self._failures += 1
-        self._updates_since_connect = 0
-
-    def _cap(self, seconds: float) -> float:
-        return seconds if self._deadline is None else self._deadline.cap(seconds)
 
     def _emit(self, fields: tuple[str, ...] | None) -> list[TaskUpdate]:
         update = self._emit_one(fields)
@@ -316,14 +298,7 @@ class TaskWatch:
         return update
 
     def _request(self, suffix: str, *, stream: bool = False) -> endpoints.ApiRequest:
-        call = endpoints.build(
-            self._opts, "GET", endpoints.task_path(self._task_id, suffix), stream=stream
-        )
-        if stream:
-            # A stream open is tried once: reconnecting is this follower's job, with its own
-            # budget. Retrying inside each reconnect as well would multiply the two budgets.
-            call = replace(call, max_retries=0)
-        return call.within(self._deadline)
+        return self._reconnects.get(endpoints.task_path(self._task_id, suffix), stream=stream)
 
     def _stream(self) -> endpoints.ApiRequest:
         return self._request("/stream", stream=True)
