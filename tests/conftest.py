@@ -10,10 +10,11 @@ from __future__ import annotations
 import functools
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import anyio.to_thread
+import httpx2
 import pytest
 from pydantic import BaseModel
 
@@ -174,3 +175,28 @@ async def make_twin(flavour: str, server: Any) -> Any:
     yield make
     for t in made:
         await t.close()
+
+
+@pytest.fixture
+async def scripted(flavour: str) -> AsyncIterator[Callable[..., Twin]]:
+    """Clients of a scripted API at http://api.test (no server): `scripted(handler, **opts)`."""
+    made: list[tuple[Twin, Any]] = []
+
+    def make(handler: Callable[[httpx2.Request], httpx2.Response], **kwargs: Any) -> Twin:
+        transport = httpx2.MockTransport(handler)
+        if flavour == "sync":
+            http: Any = httpx2.Client(transport=transport)
+            client: Any = inference("sk-x", base_url="http://api.test", http_client=http, **kwargs)
+        else:
+            http = httpx2.AsyncClient(transport=transport)
+            client = async_inference("sk-x", base_url="http://api.test", http_client=http, **kwargs)
+        made.append((Twin(client), http))
+        return made[-1][0]
+
+    yield make
+    for twin, http in made:
+        await twin.close()
+        if isinstance(http, httpx2.AsyncClient):
+            await http.aclose()
+        else:
+            http.close()

@@ -25,8 +25,6 @@ from inferencesh import (
     MissingFileError,
     NotFoundError,
     UploadError,
-    async_inference,
-    inference,
 )
 from inferencesh.errors import InternalServerError, UsageError
 from tests.conftest import Twin
@@ -247,33 +245,6 @@ async def test_a_bad_file_in_the_input_fails_before_the_task_exists(
 
 
 # -- answers the emulator never gives ------------------------------------------------------
-
-Handler = Callable[[httpx2.Request], httpx2.Response]
-
-
-@pytest.fixture
-async def scripted(flavour: str) -> AsyncIterator[Callable[..., Twin]]:
-    """Clients of a scripted API at http://api.test (no server)."""
-    made: list[tuple[Twin, Any]] = []
-
-    def make(handler: Handler, **kwargs: Any) -> Twin:
-        transport = httpx2.MockTransport(handler)
-        if flavour == "sync":
-            http: Any = httpx2.Client(transport=transport)
-            client: Any = inference("sk-x", base_url="http://api.test", http_client=http, **kwargs)
-        else:
-            http = httpx2.AsyncClient(transport=transport)
-            client = async_inference("sk-x", base_url="http://api.test", http_client=http, **kwargs)
-        made.append((Twin(client), http))
-        return made[-1][0]
-
-    yield make
-    for twin, http in made:
-        await twin.close()
-        if isinstance(http, httpx2.AsyncClient):
-            await http.aclose()
-        else:
-            http.close()
 
 
 class Calls:

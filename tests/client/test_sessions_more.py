@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
 import pytest
 
-from inferencesh import SessionEndedError, TaskFailedError, async_inference, inference
+from inferencesh import SessionEndedError, TaskFailedError
 from inferencesh.errors import InternalServerError, SessionClosedError, UsageError
 from tests.conftest import Twin
 
@@ -151,31 +151,6 @@ async def test_a_failed_end_is_raised_unless_the_block_raised_first(
 
 
 # -- answers the emulator never gives ------------------------------------------------------
-
-
-@pytest.fixture
-async def scripted(flavour: str) -> AsyncIterator[Callable[..., Twin]]:
-    """Clients of a scripted API at http://api.test (no server)."""
-    made: list[tuple[Twin, Any]] = []
-
-    def make(handler: Callable[[httpx2.Request], httpx2.Response]) -> Twin:
-        transport = httpx2.MockTransport(handler)
-        if flavour == "sync":
-            http: Any = httpx2.Client(transport=transport)
-            client: Any = inference("sk-x", base_url="http://api.test", http_client=http)
-        else:
-            http = httpx2.AsyncClient(transport=transport)
-            client = async_inference("sk-x", base_url="http://api.test", http_client=http)
-        made.append((Twin(client), http))
-        return made[-1][0]
-
-    yield make
-    for twin, http in made:
-        await twin.close()
-        if isinstance(http, httpx2.AsyncClient):
-            await http.aclose()
-        else:
-            http.close()
 
 
 async def test_a_server_without_sessions_is_said_plainly(scripted: Callable[..., Twin]) -> None:
