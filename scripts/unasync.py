@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "inferencesh"
 GENERATED = (
     "_http.py",
+    "_closing.py",
     "files.py",
     "client.py",
     "tasks.py",

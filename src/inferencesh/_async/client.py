@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Self, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import httpx2
 
+from inferencesh._async._closing import ClosingContext
 from inferencesh._async._http import AsyncHTTP
 from inferencesh._async.files import AsyncFiles
 from inferencesh._async.sessions import AsyncAppSession, AsyncSessions
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncInference", "async_inference"]
 
 
-class AsyncInference:
+class AsyncInference(ClosingContext):
     """A client of the inference.sh API.
 
     Example:
@@ -128,17 +128,6 @@ class AsyncInference:
     async def aclose(self) -> None:
         """Close the connection pool; later calls raise `ClientClosedError`."""
         await self._http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     @overload
     async def run(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import aclosing
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, overload
 
 from inferencesh._async import _io as io
+from inferencesh._async._closing import ClosingContext
 from inferencesh._async._http import AsyncHTTP
 from inferencesh._async.files import AsyncFiles
 from inferencesh._protocol import tasks as api
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncTaskStream", "AsyncTasks"]
 
 
-class AsyncTaskStream:
+class AsyncTaskStream(ClosingContext):
     """The updates of one task, ending with the terminal one.
 
     Iterate it, or use it as a context manager so that leaving early closes the connection:
@@ -51,17 +51,6 @@ class AsyncTaskStream:
 
     async def __anext__(self) -> TaskUpdate:
         return await anext(self._updates)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Stop following the task and close the connection. The task keeps running."""

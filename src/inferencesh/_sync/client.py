@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Self, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import httpx2
 
@@ -16,6 +15,7 @@ from inferencesh._config import (
     DEFAULT_STREAM_IDLE_TIMEOUT,
     ClientOptions,
 )
+from inferencesh._sync._closing import ClosingContext
 from inferencesh._sync._http import HTTP
 from inferencesh._sync.files import Files
 from inferencesh._sync.sessions import AppSession, Sessions
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["Inference", "inference"]
 
 
-class Inference:
+class Inference(ClosingContext):
     """A client of the inference.sh API.
 
     Example:
@@ -129,17 +129,6 @@ class Inference:
     def close(self) -> None:
         """Close the connection pool; later calls raise `ClientClosedError`."""
         self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @overload
     def run(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping, Sequence
 from contextlib import closing
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, overload
 
 from inferencesh._protocol import tasks as api
@@ -14,6 +13,7 @@ from inferencesh._protocol.outputs import bind_output
 from inferencesh._protocol.results import as_model, finished
 from inferencesh._protocol.watch import TaskWatch
 from inferencesh._sync import _io as io
+from inferencesh._sync._closing import ClosingContext
 from inferencesh._sync._http import HTTP
 from inferencesh._sync.files import Files
 from inferencesh._types import NOT_GIVEN, NotGiven, StreamMode, TimeoutTypes
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["TaskStream", "Tasks"]
 
 
-class TaskStream:
+class TaskStream(ClosingContext):
     """The updates of one task, ending with the terminal one.
 
     Iterate it, or use it as a context manager so that leaving early closes the connection:
@@ -50,17 +50,6 @@ class TaskStream:
 
     def __next__(self) -> TaskUpdate:
         return next(self._updates)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Stop following the task and close the connection. The task keeps running."""
