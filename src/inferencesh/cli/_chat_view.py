@@ -1,8 +1,9 @@
-"""What `inferencesh chat` shows of a turn: the reply as it streams, tool calls, approvals.
+"""How `inferencesh chat` and `demo` show a turn: the reply as it streams, tools, approvals.
 
-The reply goes to stdout (so `... | inferencesh chat REF > answers.txt` keeps only the
-answers); tool calls, decisions, errors and prompts go to stderr. Both are flushed at every
-switch, so on a terminal they interleave in the order they happened.
+The reply goes to stdout; tool calls, decisions and errors go to the console the view is
+given: `chat` gives stderr (so `... | inferencesh chat REF > answers.txt` keeps only the
+answers), `demo` gives stdout. Prompts go to stderr. Every switch flushes, so on a terminal
+they interleave in the order they happened.
 
 The runner may decide approvals on worker threads (the calls of one model turn run side by
 side), so questions are asked one at a time, and a question still open when its turn ends
@@ -13,18 +14,61 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import sys
 import threading
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from inferencesh.agent import AgentEvent, ApprovalRequest
 
-__all__ = ["ChatView", "call_text", "short"]
+__all__ = ["ChatView", "Console", "PlainConsole", "call_text", "short"]
+
+
+class Console(Protocol):
+    """Where the view writes its lines: a `rich.console.Console`, or a `PlainConsole`."""
+
+    @property
+    def width(self) -> int:
+        """Columns of a line."""
+        ...
+
+    def print(
+        self,
+        *objects: Any,
+        style: str | None = None,
+        markup: bool | None = None,
+        highlight: bool | None = None,
+        soft_wrap: bool | None = None,
+    ) -> None:
+        """Write one line."""
+        ...
+
+
+class PlainConsole:
+    """A `Console` without rich (the `demo` runs on the `local` extra alone): no colours."""
+
+    def __init__(self, file: TextIO) -> None:
+        self._file = file
+
+    @property
+    def width(self) -> int:
+        """Columns of the terminal (80 off a terminal)."""
+        return shutil.get_terminal_size().columns
+
+    def print(
+        self,
+        *objects: Any,
+        style: str | None = None,
+        markup: bool | None = None,
+        highlight: bool | None = None,
+        soft_wrap: bool | None = None,
+    ) -> None:
+        """Write `objects` as one line; the styling options are ignored."""
+        self._file.write(" ".join(str(o) for o in objects) + "\n")
+        self._file.flush()
 
 
 def short(text: str, width: int) -> str:
@@ -43,13 +87,25 @@ def call_text(name: str, arguments: Mapping[str, Any]) -> str:
 
 
 class ChatView:
-    """Draws the events of one conversation; `label` names the agent before its replies."""
+    """Draws the events of one conversation; `label` names the agent before its replies.
 
-    def __init__(self, console: Console, *, label: str, interactive: bool) -> None:
+    Args:
+        console: Where tool calls, decisions and messages go.
+        label: The agent's name, written as `label> ` before a reply.
+        interactive: On a terminal: long lines are cut to one line, and by default
+            replies are labelled.
+        labelled: Label replies off a terminal too (default: only when interactive).
+    """
+
+    def __init__(
+        self, console: Console, *, label: str, interactive: bool, labelled: bool | None = None
+    ) -> None:
         self._console = console
         self._label = label
         self._interactive = interactive
+        self._labelled = interactive if labelled is None else labelled
         self._in_reply = False  # stdout is in the middle of a reply line
+        self._in_question = False  # stderr is in the middle of a question's line
         self._printed: dict[str, str] = {}  # message id -> reply text shown so far
         self._depth: dict[str, int] = {}  # chat id -> how deep its agent is nested
         self._lock = threading.RLock()  # one writer at a time: events, questions, messages
@@ -116,8 +172,9 @@ class ChatView:
     # -- messages around the turn ---------------------------------------------------------
 
     def say(self, text: str, style: str | None = None) -> None:
-        """A line on stderr (after the reply line, if one is open), never cut."""
-        self._note(text, style, cut=False)
+        """A line on the console (after the reply line, if one is open), never cut."""
+        with self._lock:
+            self._note(text, style, cut=False)
 
     def ask(self, request: ApprovalRequest) -> bool:
         """Ask on the terminal whether the call may run; only `y` or `yes` allow it.
@@ -137,19 +194,30 @@ class ChatView:
                 self.end_reply()
                 sys.stderr.write(question)
                 sys.stderr.flush()
+                self._in_question = True
             answer = read_line(self._turn_over, float(timeout) if timeout else None)
-            if answer is None or not answer.endswith("\n"):  # nobody to say yes
-                with self._lock:
-                    sys.stderr.write("\n")
-                    sys.stderr.flush()
-                return False
+            with self._lock:
+                if answer is None or not answer.endswith("\n"):  # nobody to say yes
+                    self._end_question()
+                    return False
+                self._in_question = False  # the terminal echoed the answer's newline
             return answer.strip().lower() in ("y", "yes")
 
     # -- drawing --------------------------------------------------------------------------
 
+    def _end_question(self) -> None:
+        # Whatever comes next starts on a line of its own, and only once: a question still
+        # open when the server decided the call (its own timeout) must not end later, which
+        # would break the reply line that followed in two.
+        if self._in_question:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self._in_question = False
+
     def _reply(self, message_id: str, text: str) -> None:
+        self._end_question()
         if not self._in_reply:
-            if self._interactive:
+            if self._labelled:
                 sys.stdout.write(f"{self._label}> ")
             self._in_reply = True
         self._printed[message_id] = self._printed.get(message_id, "") + text
@@ -167,6 +235,7 @@ class ChatView:
     def _note(self, text: str, style: str | None, *, cut: bool = True) -> None:
         # On a terminal an event is one line (a long result is cut); in a pipe, all of it.
         cut = cut and self._interactive
+        self._end_question()
         self.end_reply()
         self._console.print(
             short(text, max(20, self._console.width - 1)) if cut else text,
