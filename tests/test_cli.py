@@ -48,13 +48,6 @@ def test_serve_prints_a_url_that_serves_the_api(served: str) -> None:
         assert client.run("infsh/echo", {"text": "hi"}).output == {"text": "hi"}
 
 
-def test_demo_runs_every_section() -> None:
-    result = subprocess.run([*CLI, "demo", "--fast"], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    for text in ("completed", "delta", "picked up", "TaskFailedError", "image.png"):
-        assert text in result.stdout, text
-
-
 # -- serve: shutting down, bad options, the default key, the extra -------------------------
 
 MAIN = [sys.executable, "-m", "inferencesh"]

@@ -142,7 +142,4 @@ def test_without_the_cli_extra_it_says_what_to_install(cli_env: dict[str, str]) 
         assert result.returncode == 2, result.stderr
         [line] = result.stderr.strip().splitlines()
         assert "pip install 'inferencesh[cli]'" in line
-    # The emulator's commands need only the local extra.
-    demo = command("demo", "--fast")
-    assert demo.returncode == 0, demo.stderr
-    assert "picked up" in demo.stdout
+    # The emulator's commands need only the local extra: tests/cli/test_demo.py runs the demo.

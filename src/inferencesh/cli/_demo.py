@@ -1,4 +1,4 @@
-"""`inferencesh demo`: the SDK's task features on an in-process emulator."""
+"""`inferencesh demo`: the SDK's task and agent features on an in-process emulator."""
 
 from __future__ import annotations
 
@@ -19,14 +19,22 @@ def _heading(n: int, title: str) -> None:
     _say("-" * (len(title) + 3))
 
 
-def demo(*, fast: bool = False) -> int:
-    """Start the emulator, then show waiting, streaming, fire-and-forget and errors."""
+def demo(*, fast: bool = False, yes: bool = False) -> int:
+    """Start the emulator, then show tasks (waiting, streaming, errors, files), then an agent.
+
+    Args:
+        fast: Shorter runs of the slow app.
+        yes: Approve the agent's call that needs approval without asking.
+    """
     require_local_extra()
     from inferencesh import TaskFailedError
+    from inferencesh.cli._demo_agent import prepare, show_agent
     from inferencesh.local import Emulator, running
 
     steps = 8 if fast else 20
-    with running(Emulator()) as server, server.client() as client:
+    emulator = Emulator()
+    prepare(emulator)
+    with running(emulator) as server, server.client() as client:
         _say(f"Local inference.sh emulator on {server.base_url}")
 
         _heading(1, "Run a task and wait, with a live progress bar")
@@ -67,6 +75,9 @@ def demo(*, fast: bool = False) -> int:
             path = drawn.output["image"].download(folder)
             size = f"{drawn.output['width']}x{drawn.output['height']}"
             _say(f"{path.name}: {path.stat().st_size} bytes, {size}")
+
+        _heading(6, "An agent, streamed: your tools, an app tool, a sub-agent, an approval")
+        show_agent(client, _say, yes=yes)
     _say()
     _say("Done. Point the same code at the real API by setting INFERENCE_API_KEY.")
     return 0

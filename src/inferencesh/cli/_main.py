@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="run apps on an in-process emulator and show the SDK")
     demo.add_argument("--fast", action="store_true", help="shorter slow-app runs")
+    demo.add_argument(
+        "--yes", "-y", action="store_true", help="approve the agent's call that needs approval"
+    )
 
     add_api_commands(commands)  # run, tasks, files, chat: cli/_commands.py
     return parser
@@ -92,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from inferencesh.cli._demo import demo
 
-            return demo(fast=args.fast)
+            return demo(fast=args.fast, yes=args.yes)
         return dispatch(args)  # run, tasks, files: cli/_commands.py
     except KeyboardInterrupt:
         return 130
