@@ -26,17 +26,17 @@ import typing
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import quote
+from typing import Any
 
 from inferencesh.local.core._envelope import ApiError
-from inferencesh.local.core._ids import TEAM_ID, USER_ID, Clock, iso, new_id
+from inferencesh.local.core._ids import Clock, new_id
 from inferencesh.local.core._listing import paginate
 from inferencesh.local.files._local_file import LocalFile
 from inferencesh.local.files._names import disk_name, guess_type, parse_entry
-from inferencesh.local.files._upload import Upload, too_large
+from inferencesh.local.files._record import CONTENT_PREFIX, FileRecord, file_dto
+from inferencesh.local.files._upload import Upload, check_body, check_start, url_expired
 
 __all__ = [
     "CONTENT_PREFIX",
@@ -49,32 +49,10 @@ __all__ = [
     "guess_type",
 ]
 
-CONTENT_PREFIX = "/_files/"
-"""Where complete files are served (no auth)."""
 UPLOAD_PREFIX = "/_uploads/"
 """Where upload URLs point (no auth: the token grants the upload)."""
 DEFAULT_MAX_UPLOAD_SIZE = 2 * 1024**3
 _TOMBSTONES = 10_000  # expired upload ids remembered, to answer late PUTs with 410
-FileState = Literal["pending", "uploading", "complete"]
-
-
-class FileRecord:
-    """A file plus what the emulator keeps beside it."""
-
-    __slots__ = ("declared_size", "dto", "expires", "path", "seq", "state", "task_id", "token")
-
-    def __init__(self, dto: dict[str, Any], *, token: str, expires: datetime, seq: int) -> None:
-        self.dto = dto
-        self.token = token
-        self.expires = expires
-        """When the upload URL stops working (emulator clock)."""
-        self.seq = seq
-        self.state: FileState = "pending"
-        self.declared_size: int | None = None
-        self.path: Path | None = None
-        """The stored bytes, once complete."""
-        self.task_id: str | None = None
-        """The task whose output this file is."""
 
 
 class FileStore:
@@ -177,25 +155,19 @@ class FileStore:
         file_id = new_id("file")
         now = self.clock.now()
         name = spec["filename"]
-        disk = disk_name(name)
-        dto: dict[str, Any] = {
-            "id": file_id,
-            "short_id": file_id.removeprefix("file_")[:8],
-            "created_at": iso(now),
-            "updated_at": iso(now),
-            "user_id": USER_ID,
-            "team_id": TEAM_ID,
-            "visibility": "public" if spec["public"] else "private",
-            "path": spec["path"],
-            "remote_path": f"uploads/{TEAM_ID}/{file_id}/{disk}",
-            "upload_url": "",
-            "uri": f"{base_url}{CONTENT_PREFIX}{file_id}/{quote(disk)}",
-            "content_type": spec["content_type"],
-            "size": spec["size"] or 0,
-            "filename": name,
-            "category": category,
-            "rating": "safe",
-        }
+        dto = file_dto(
+            file_id,
+            now=now,
+            name=name,
+            disk=disk_name(name),
+            content_type=spec["content_type"],
+            size=spec["size"] or 0,
+            base_url=base_url,
+            output=False,
+            visibility="public" if spec["public"] else "private",
+            path=spec["path"],
+            category=category,
+        )
         self._seq += 1
         record = FileRecord(
             dto,
@@ -304,35 +276,9 @@ class FileStore:
             record = self._files.get(file_id)
             if record is None:
                 if file_id in self._expired:
-                    raise _url_expired(file_id)
+                    raise url_expired(file_id)
                 raise ApiError(404, "not_found", f"file {file_id} not found (deleted?)")
-            if not secrets.compare_digest(token.encode(), record.token.encode()):
-                raise ApiError(403, "forbidden", "invalid upload URL: the token does not match")
-            if record.state == "complete":
-                raise ApiError(
-                    409,
-                    "upload_url_used",
-                    f"the upload URL of file {file_id} was used already; upload URLs are "
-                    "single use (create a new file with POST /files)",
-                )
-            if self.clock.now() >= record.expires:
-                raise _url_expired(file_id)
-            if record.state == "uploading":
-                raise ApiError(
-                    409, "upload_in_progress", f"file {file_id} is being uploaded already"
-                )
-            declared = record.declared_size
-            for size in (length, declared):
-                if size is not None and size > self.max_upload_size:
-                    raise too_large(size, self.max_upload_size)
-            if length is not None and declared is not None and length != declared:
-                raise ApiError(
-                    400,
-                    "size_mismatch",
-                    f"file {file_id} was declared with {declared} bytes, the upload has {length}",
-                )
-            if length == 0:
-                raise _empty(file_id)
+            check_start(record, token, length, now=self.clock.now(), limit=self.max_upload_size)
             partial = self.root / "partial" / f"{file_id}.{secrets.token_hex(4)}.part"
             handle = partial.open("wb")
             record.state = "uploading"
@@ -343,15 +289,7 @@ class FileStore:
         """Move a complete upload into place (called by `Upload.finish`)."""
         record = upload.record
         file_id: str = record.dto["id"]
-        declared = record.declared_size
-        if declared is not None and upload.received != declared:
-            raise ApiError(
-                400,
-                "size_mismatch",
-                f"file {file_id} was declared with {declared} bytes, {upload.received} arrived",
-            )
-        if upload.received == 0:
-            raise _empty(file_id)
+        check_body(record, upload.received)
         with self._lock:
             if self._files.get(file_id) is not record:
                 raise ApiError(404, "not_found", f"file {file_id} was deleted during its upload")
@@ -409,24 +347,16 @@ class FileStore:
             shutil.rmtree(target.parent, ignore_errors=True)
             raise
         now = self.clock.now()
-        dto: dict[str, Any] = {
-            "id": file_id,
-            "short_id": file_id.removeprefix("file_")[:8],
-            "created_at": iso(now),
-            "updated_at": iso(now),
-            "user_id": USER_ID,
-            "team_id": TEAM_ID,
-            "visibility": "private",
-            "path": "",
-            "remote_path": f"outputs/{TEAM_ID}/{file_id}/{disk}",
-            "upload_url": "",
-            "uri": f"{base_url}{CONTENT_PREFIX}{file_id}/{quote(disk)}",
-            "content_type": content_type,
-            "size": size,
-            "filename": name,
-            "category": "",
-            "rating": "safe",
-        }
+        dto = file_dto(
+            file_id,
+            now=now,
+            name=name,
+            disk=disk,
+            content_type=content_type,
+            size=size,
+            base_url=base_url,
+            output=True,
+        )
         with self._lock:
             self._seq += 1
             record = FileRecord(dto, token="", expires=now, seq=self._seq)
@@ -456,15 +386,3 @@ class FileStore:
 def _remove_stored(record: FileRecord) -> None:
     if record.path is not None:
         shutil.rmtree(record.path.parent, ignore_errors=True)
-
-
-def _url_expired(file_id: str) -> ApiError:
-    return ApiError(
-        410,
-        "upload_url_expired",
-        f"the upload URL of file {file_id} has expired (create a new file with POST /files)",
-    )
-
-
-def _empty(file_id: str) -> ApiError:
-    return ApiError(400, "empty_upload", f"the upload of file {file_id} is empty")
