@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import httpx2
 import pytest
 
@@ -68,3 +71,33 @@ def test_the_model_fixture_answers_every_agent(
         )
     inferencesh_model.check()
     assert inferencesh_model.requests[-1].messages[-1].content == "18"
+
+
+def test_the_model_script_helpers_work_in_a_script_without_pytest() -> None:
+    # A demo or a script writes model turns with these; pytest is not there to import.
+    code = """
+import sys
+
+class NoPytest:
+    def find_spec(self, name, path=None, target=None):
+        if name == "pytest" or name.startswith("_pytest"):
+            raise ImportError("pytest is not installed here")
+
+sys.meta_path.insert(0, NoPytest())
+from inferencesh.testing import ScriptedModel, call, reply, scripted_core_app
+
+print(scripted_core_app(call("lookup", key="k1"), reply("done"))["input"]["script"])
+print(type(ScriptedModel(reply("hi"))).__name__)
+try:
+    from inferencesh.testing import inferencesh_client
+except ImportError as exc:
+    print("fixture:", exc)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    script, model, fixture = done.stdout.splitlines()
+    assert script == (
+        "[{'tool_calls': [{'name': 'lookup', 'arguments': {'key': 'k1'}}]}, {'text': 'done'}]"
+    )
+    assert model == "ScriptedModel"
+    assert fixture == "fixture: pytest is not installed here"

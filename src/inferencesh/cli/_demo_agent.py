@@ -19,7 +19,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from inferencesh.cli._chat_view import ChatView, PlainConsole
-from inferencesh.local.models import ScriptedModel
+from inferencesh.testing import ScriptedModel, call, calls, reply
 from inferencesh.tools import agent_tool, app_tool, tool
 
 if TYPE_CHECKING:
@@ -68,28 +68,18 @@ write_note = app_tool(
 research = agent_tool("research", f"{RESEARCHER}@latest", description="Ask the researcher.")
 
 
-def call(name: str, arguments: dict[str, Any], text: str = "") -> dict[str, Any]:
-    """A model turn calling one tool (after saying `text`)."""
-    return {"text": text, "tool_calls": [{"name": name, "arguments": arguments}]}
-
-
-def reply(text: str) -> dict[str, Any]:
-    """A model turn that answers, ending the turn."""
-    return {"text": text}
-
-
 def _last_result(request: ModelRequest) -> str:
     return request.messages[-1].content
 
 
 def _write(request: ModelRequest) -> dict[str, Any]:
     found = _last_result(request)  # the researcher's answer
-    return call("write_note", {"template": "Hi {1}! {2}", "strings": ["Ada", found]})
+    return call("write_note", template="Hi {1}! {2}", strings=["Ada", found])
 
 
 def _send(request: ModelRequest) -> dict[str, Any]:
     note = json.loads(_last_result(request))["text"]  # what the app returned
-    return call("send_email", {"to": "ada@example.com", "text": note})
+    return call("send_email", to="ada@example.com", text=note)
 
 
 def _answer(request: ModelRequest) -> dict[str, Any]:
@@ -103,7 +93,9 @@ def prepare(emulator: Emulator) -> None:
     emulator.models.register(
         LLM,
         ScriptedModel(
-            call("research", {"message": "The weather in Paris?"}, "Let me ask the researcher."),
+            calls(
+                call("research", message="The weather in Paris?"), text="Let me ask the researcher."
+            ),
             _write,
             _send,
             _answer,
@@ -112,7 +104,7 @@ def prepare(emulator: Emulator) -> None:
     # The researcher's model has its own script: the first model call of each chat is step 1.
     emulator.models.register(
         f"{LLM}-researcher",
-        ScriptedModel(call("get_weather", {"city": "Paris"}), reply("18 degrees, sunny.")),
+        ScriptedModel(call("get_weather", city="Paris"), reply("18 degrees, sunny.")),
     )
     emulator.agent(RESEARCHER, core_app=f"{LLM}-researcher", tools=[get_weather], name="researcher")
 

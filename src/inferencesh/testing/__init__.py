@@ -33,15 +33,25 @@ from inferencesh.testing._agents import call as call
 from inferencesh.testing._agents import calls as calls
 from inferencesh.testing._agents import reply as reply
 from inferencesh.testing._agents import scripted_core_app as scripted_core_app
-from inferencesh.testing.plugin import inferencesh_async_client as inferencesh_async_client
-from inferencesh.testing.plugin import inferencesh_client as inferencesh_client
-from inferencesh.testing.plugin import inferencesh_emulator as inferencesh_emulator
-from inferencesh.testing.plugin import inferencesh_model as inferencesh_model
-from inferencesh.testing.plugin import inferencesh_server as inferencesh_server
 
 if TYPE_CHECKING:
     from inferencesh.local.models._base import ModelRequest as ModelRequest
     from inferencesh.local.models._scripted import ScriptedModel as ScriptedModel
+    from inferencesh.testing.plugin import inferencesh_async_client as inferencesh_async_client
+    from inferencesh.testing.plugin import inferencesh_client as inferencesh_client
+    from inferencesh.testing.plugin import inferencesh_emulator as inferencesh_emulator
+    from inferencesh.testing.plugin import inferencesh_model as inferencesh_model
+    from inferencesh.testing.plugin import inferencesh_server as inferencesh_server
+
+_FIXTURES = frozenset(
+    {
+        "inferencesh_async_client",
+        "inferencesh_client",
+        "inferencesh_emulator",
+        "inferencesh_model",
+        "inferencesh_server",
+    }
+)
 
 __all__ = [
     "ModelRequest",
@@ -59,7 +69,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy: the emulator (and its extra) loads only when a test uses it.
+    # Lazy: the emulator (and its extra) loads only when a test uses it, and pytest only when
+    # a fixture is asked for, so the model-script helpers work in a script without pytest.
+    if name in _FIXTURES:
+        from inferencesh.testing import plugin
+
+        return getattr(plugin, name)
     if name == "ScriptedModel":
         from inferencesh.local.models._scripted import ScriptedModel
 
