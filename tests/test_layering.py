@@ -31,6 +31,7 @@ CORE = [
     *files("_async"),
     *files("models"),
     SRC / "errors.py",
+    SRC / "_redact.py",
     SRC / "_config.py",
     SRC / "_types.py",
 ]

@@ -55,6 +55,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from inferencesh._redact import redacted
+
 if TYPE_CHECKING:
     import httpx2
 
@@ -105,19 +107,13 @@ __all__ = [
 ]
 
 
-_SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "x-api-key", "api-key"}
-)
-_FRAMING_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
-
-
 class InferenceError(Exception):
     """Base class of every error raised by this SDK."""
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt without calling __init__ (subclasses take keyword-only arguments), and
         # with credentials redacted from any request or response the error carries.
-        state = {key: _redacted(value) for key, value in self.__dict__.items()}
+        state = {key: redacted(value) for key, value in self.__dict__.items()}
         return (_rebuild, (type(self), self.args, state))
 
 
@@ -126,41 +122,6 @@ def _rebuild(cls: type[InferenceError], args: tuple[Any, ...], state: dict[str, 
     error.args = args
     error.__dict__.update(state)
     return error
-
-
-def _redacted(value: Any) -> Any:
-    """A copy of a request or response without credentials; anything else as it is."""
-    import httpx2
-
-    if isinstance(value, httpx2.Request):
-        headers = [
-            (name, "[redacted]" if name.lower() in _SECRET_HEADERS else item)
-            for name, item in value.headers.multi_items()
-        ]
-        try:
-            content: bytes | None = value.content
-        except httpx2.RequestNotRead:
-            content = None  # a streamed body (an upload) is not kept
-        return httpx2.Request(value.method, value.url, headers=headers, content=content)
-    if isinstance(value, httpx2.Response):
-        try:
-            body: bytes | None = value.content
-        except httpx2.ResponseNotRead:
-            body = None
-        request = value._request  # pyright: ignore[reportPrivateUsage]
-        # The body kept is the decoded one: the framing headers no longer describe it.
-        headers = [
-            (name, item)
-            for name, item in value.headers.multi_items()
-            if name.lower() not in _FRAMING_HEADERS
-        ]
-        return httpx2.Response(
-            value.status_code,
-            headers=headers,
-            content=body,
-            request=None if request is None else _redacted(request),
-        )
-    return value
 
 
 class InferenceWarning(UserWarning):
