@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,6 +129,21 @@ def run(http: httpx2.Client, app: str, input: Any, **fields: Any) -> dict[str, A
     assert response.status_code == 200, response.text
     data: dict[str, Any] = response.json()["data"]
     return data
+
+
+def run_gated(http: httpx2.Client, **input: Any) -> tuple[Gate, dict[str, Any]]:
+    """A `test/gate` task (with `input` beside its gate), once its app waits at the gate."""
+    gate = new_gate()
+    task = run(http, "test/gate", {"gate": gate.name, **input})
+    gate.wait_entered()
+    return gate, task
+
+
+@contextmanager
+def task_lines(http: httpx2.Client, task_id: str) -> Generator[Iterator[dict[str, Any]]]:
+    """The lines of a task's stream as they come, while it is open."""
+    with http.stream("GET", f"/tasks/{task_id}/stream") as response:
+        yield lines_of(response)
 
 
 def read_stream(http: httpx2.Client, task_id: str, **headers: str) -> list[dict[str, Any]]:

@@ -5,17 +5,22 @@ from __future__ import annotations
 import httpx2
 
 from inferencesh.local import Emulator, running
-from tests.local._support import API_KEY, assert_problem, lines_of, new_gate, run, updates
+from tests.local._support import (
+    API_KEY,
+    assert_problem,
+    new_gate,
+    run,
+    run_gated,
+    task_lines,
+    updates,
+)
 
 
 def test_cancelling_a_running_app_ends_it_cancelled(
     http: httpx2.Client, local_emu: Emulator
 ) -> None:
-    gate = new_gate()
-    task = run(http, "test/gate", {"gate": gate.name})
-    gate.wait_entered()
-    with http.stream("GET", f"/tasks/{task['id']}/stream") as response:
-        lines = lines_of(response)
+    gate, task = run_gated(http)
+    with task_lines(http, task["id"]) as lines:
         assert next(lines)["status"] == 7
         cancelled = http.post(f"/tasks/{task['id']}/cancel")
         assert cancelled.status_code == 200
@@ -93,11 +98,8 @@ def test_deleting_a_task(http: httpx2.Client, local_emu: Emulator) -> None:
 def test_deleting_a_running_task_cancels_it_and_ends_its_streams(
     http: httpx2.Client, local_emu: Emulator
 ) -> None:
-    gate = new_gate()
-    task = run(http, "test/gate", {"gate": gate.name})
-    gate.wait_entered()
-    with http.stream("GET", f"/tasks/{task['id']}/stream") as response:
-        lines = lines_of(response)
+    gate, task = run_gated(http)
+    with task_lines(http, task["id"]) as lines:
         assert next(lines)["status"] == 7
         assert http.delete(f"/tasks/{task['id']}").status_code == 200
         seen = updates(list(lines))

@@ -9,7 +9,14 @@ import httpx2
 import pytest
 
 from inferencesh.local import Emulator, Faults, RunningServer
-from tests.local._support import HELLO_RUN, assert_problem, lines_of, new_gate, run, updates
+from tests.local._support import (
+    HELLO_RUN,
+    assert_problem,
+    lines_of,
+    run,
+    run_gated,
+    updates,
+)
 
 
 def test_fail_next_refuses_that_many_requests(http: httpx2.Client, local_emu: Emulator) -> None:
@@ -54,9 +61,7 @@ def test_a_cut_stream_breaks_after_n_lines(
     http: httpx2.Client, local_emu: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.ERROR, logger="uvicorn.error")
-    gate = new_gate()
-    task = run(http, "test/gate", {"gate": gate.name, "logs": ["a"]})
-    gate.wait_entered()
+    gate, task = run_gated(http, logs=["a"])
     local_emu.faults.cut_stream_after(1, times=2)
     for _ in range(2):
         got: list[dict[str, object]] = []
@@ -75,9 +80,7 @@ def test_a_cut_stream_breaks_after_n_lines(
 def test_a_clean_cut_ends_the_body_before_the_task_ends(
     http: httpx2.Client, local_emu: Emulator
 ) -> None:
-    gate = new_gate()
-    task = run(http, "test/gate", {"gate": gate.name})
-    gate.wait_entered()
+    gate, task = run_gated(http)
     local_emu.faults.cut_stream_after(1, abort=False)
     with http.stream("GET", f"/tasks/{task['id']}/stream") as response:
         lines = list(lines_of(response))

@@ -14,9 +14,10 @@ from tests.local._support import (
     TERMINAL,
     lines_of,
     merge,
-    new_gate,
     read_stream,
     run,
+    run_gated,
+    task_lines,
     updates,
 )
 
@@ -24,9 +25,7 @@ from tests.local._support import (
 def test_the_client_sees_lines_while_the_task_runs(
     http: httpx2.Client, local_emu: Emulator
 ) -> None:
-    gate = new_gate()
-    task = run(http, "test/gate", {"gate": gate.name, "logs": ["first"], "progress": 0.25})
-    gate.wait_entered()
+    gate, task = run_gated(http, logs=["first"], progress=0.25)
     with http.stream("GET", f"/tasks/{task['id']}/stream") as response:
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/x-ndjson"
@@ -54,11 +53,8 @@ def test_the_client_sees_lines_while_the_task_runs(
 def test_each_change_is_one_line_and_the_stream_ends_after_the_terminal_one(
     http: httpx2.Client, local_emu: Emulator
 ) -> None:
-    gate = new_gate()
-    task = run(http, "test/gate", {"gate": gate.name})
-    gate.wait_entered()
-    with http.stream("GET", f"/tasks/{task['id']}/stream") as response:
-        lines = lines_of(response)
+    gate, task = run_gated(http)
+    with task_lines(http, task["id"]) as lines:
         assert next(lines)["status"] == 7
         gate.release.set()
         seen = updates(list(lines))
@@ -87,11 +83,8 @@ def test_updates_carry_only_what_changed_and_the_ends_carry_the_whole_task(
     http: httpx2.Client, local_emu: Emulator, stream_format: StreamFormat
 ) -> None:
     local_emu.stream_format = stream_format
-    gate = new_gate()
-    task = run(http, "test/gate", {"gate": gate.name, "logs": ["before"]})
-    gate.wait_entered()
-    with http.stream("GET", f"/tasks/{task['id']}/stream") as response:
-        lines = lines_of(response)
+    gate, task = run_gated(http, logs=["before"])
+    with task_lines(http, task["id"]) as lines:
         snapshot = next(lines)
         assert snapshot == local_emu.task(task["id"])  # the whole task, bare
         gate.release.set()
@@ -130,11 +123,8 @@ def test_the_wrapped_form_names_the_changed_fields(
     http: httpx2.Client, local_emu: Emulator
 ) -> None:
     local_emu.stream_format = "wrapped"
-    gate = new_gate()
-    task = run(http, "test/gate", {"gate": gate.name})
-    gate.wait_entered()
-    with http.stream("GET", f"/tasks/{task['id']}/stream") as response:
-        lines = lines_of(response)
+    gate, task = run_gated(http)
+    with task_lines(http, task["id"]) as lines:
         snapshot = next(lines)
         assert snapshot["id"] == task["id"]  # the snapshot is a bare task
         gate.release.set()
@@ -165,11 +155,8 @@ def test_the_snapshot_is_sent_again_after_a_quiet_spell(
     http: httpx2.Client, local_emu: Emulator
 ) -> None:
     local_emu.snapshot_interval = 0.15
-    gate = new_gate()
-    task = run(http, "test/gate", {"gate": gate.name})
-    gate.wait_entered()
-    with http.stream("GET", f"/tasks/{task['id']}/stream") as response:
-        lines = lines_of(response)
+    gate, task = run_gated(http)
+    with task_lines(http, task["id"]) as lines:
         first = next(lines)
         again = next(line for line in lines if line.get("type") != "heartbeat")
         gate.release.set()
@@ -185,13 +172,10 @@ def test_sse_framing_on_request(http: httpx2.Client, local_emu: Emulator) -> Non
 
 
 def test_leaving_a_stream_unsubscribes(http: httpx2.Client, local_emu: Emulator) -> None:
-    gate = new_gate()
-    task = run(http, "test/gate", {"gate": gate.name})
-    gate.wait_entered()
+    gate, task = run_gated(http)
     record = local_emu.task_store.get(task["id"])
     assert record is not None
-    with http.stream("GET", f"/tasks/{task['id']}/stream") as response:
-        lines = lines_of(response)  # kept: dropping the generator would close the response
+    with task_lines(http, task["id"]) as lines:
         next(lines)
         assert record.topic.subscriber_count == 1
     # The server notices the disconnect at its next write at the latest (a heartbeat).
@@ -201,9 +185,7 @@ def test_leaving_a_stream_unsubscribes(http: httpx2.Client, local_emu: Emulator)
 
 
 def test_concurrent_streams_see_the_same_lines(http: httpx2.Client, local_emu: Emulator) -> None:
-    gate = new_gate()
-    task = run(http, "test/gate", {"gate": gate.name, "logs": ["a"]})
-    gate.wait_entered()
+    gate, task = run_gated(http, logs=["a"])
     with ExitStack() as stack:
         responses = [
             stack.enter_context(http.stream("GET", f"/tasks/{task['id']}/stream")) for _ in range(3)
