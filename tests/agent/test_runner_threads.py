@@ -37,6 +37,17 @@ def three_calls(name: str) -> dict[str, Any]:
     )
 
 
+async def send_go(agents: AgentTwin, agent: Any) -> tuple[int, Any]:
+    """Sends "Go."; the thread that called the client (a thread of its own if sync), the answer."""
+
+    def send() -> tuple[int, Any]:
+        return threading.get_ident(), agent.send_message("Go.", wait_timeout=30)
+
+    if agents.is_async:
+        return threading.get_ident(), await agent.send_message("Go.", wait_timeout=30)
+    return await anyio.to_thread.run_sync(send)
+
+
 async def test_the_calls_of_one_turn_run_side_by_side_in_worker_threads(
     agents: AgentTwin,
 ) -> None:
@@ -170,14 +181,7 @@ async def test_a_thread_bound_handler_runs_on_the_thread_that_follows_the_chat(
         return n
 
     agent = agents.agent(core_app=three_calls("here"), tools=[here])
-
-    def send() -> tuple[int, Any]:
-        return threading.get_ident(), agent.send_message("Go.", wait_timeout=30)
-
-    if agents.is_async:
-        caller, answer = threading.get_ident(), await agent.send_message("Go.", wait_timeout=30)
-    else:
-        caller, answer = await anyio.to_thread.run_sync(send)
+    caller, answer = await send_go(agents, agent)
     assert sorted(tool_messages(answer)) == ["1", "2", "3"]
     assert ran_on == [caller] * 3
 
@@ -203,14 +207,7 @@ async def test_the_sync_client_asks_for_approval_on_the_callers_thread(
         return True
 
     agent = agents.agent(core_app=three_calls("guarded"), tools=[guarded], approve=approve)
-
-    def send() -> tuple[int, Any]:
-        return threading.get_ident(), agent.send_message("Go.", wait_timeout=30)
-
-    if agents.is_async:
-        caller, answer = threading.get_ident(), await agent.send_message("Go.", wait_timeout=30)
-    else:
-        caller, answer = await anyio.to_thread.run_sync(send)
+    caller, answer = await send_go(agents, agent)
     assert sorted(tool_messages(answer)) == ["1", "2", "3"]
     assert len(asked_on) == 3 and caller not in ran_on  # handlers: in worker threads
     if not agents.is_async:  # one question at a time, where the caller is
