@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import re
 import signal
 import socket
 import subprocess
@@ -16,31 +14,17 @@ import httpx2
 import pytest
 
 from inferencesh import inference
-
-CLI = [sys.executable, "-m", "inferencesh.cli._main"]
+from tests.cli.conftest import start_serve
 
 
 @pytest.fixture
 def served() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--port", "0", "--api-key", "sk-cli"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc, url = start_serve("--api-key", "sk-cli")
     try:
-        assert proc.stdout is not None
-        url = None
-        for line in proc.stdout:  # reads until the server announces itself
-            match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
-            if match:
-                url = match.group(1)
-                break
-        assert url, "serve did not print its URL"
         yield url
     finally:
         proc.terminate()
-        proc.communicate(timeout=10)  # also closes the pipe
+        proc.communicate(timeout=10)  # also closes the pipes
 
 
 def test_serve_prints_a_url_that_serves_the_api(served: str) -> None:
@@ -53,26 +37,8 @@ def test_serve_prints_a_url_that_serves_the_api(served: str) -> None:
 MAIN = [sys.executable, "-m", "inferencesh"]
 
 
-def _start(*args: str) -> tuple[subprocess.Popen[str], str]:
-    """`python -m inferencesh serve --port 0 ...`, once it announced its URL."""
-    proc = subprocess.Popen(
-        [*MAIN, "serve", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
-        if match:
-            return proc, match.group(1)
-    proc.kill()
-    raise AssertionError(f"serve did not start: {proc.communicate(timeout=10)}")
-
-
 def test_ctrl_c_ends_open_streams_and_exits() -> None:
-    proc, url = _start("--api-key", "sk-cli")
+    proc, url = start_serve("--api-key", "sk-cli")
     headers = {"authorization": "Bearer sk-cli"}
     try:
         created = httpx2.post(
@@ -101,7 +67,7 @@ def test_ctrl_c_ends_open_streams_and_exits() -> None:
 
 
 def test_the_access_log_never_shows_upload_tokens_or_keys() -> None:
-    proc, url = _start("--api-key", "sk-cli-secret-key")
+    proc, url = start_serve("--api-key", "sk-cli-secret-key")
     try:
         with inference("sk-cli-secret-key", base_url=url) as client:
             created = client.files.upload(b"some bytes", filename="a.bin")

@@ -1,7 +1,8 @@
 """The `inferencesh` command run as users run it: a subprocess against the session's emulator.
 
 `cli` runs the command with the key and URL in its environment and returns what it printed;
-`Terminal` runs it on a pseudo-terminal (the live display, Ctrl-C, the cancel prompt).
+`Terminal` runs it on a pseudo-terminal (the live display, Ctrl-C, the cancel prompt);
+`start_serve` starts `inferencesh serve` on a free port and returns once it listens.
 """
 
 from __future__ import annotations
@@ -161,3 +162,24 @@ def terminal(cli_env: dict[str, str]) -> Iterator[Callable[..., Terminal]]:
     yield start
     for term in opened:
         term.close()
+
+
+def start_serve(*args: str) -> tuple[subprocess.Popen[str], str]:
+    """`python -m inferencesh serve --port 0 ARGS...`, once it announced its URL.
+
+    The caller stops it (SIGINT or terminate) and reads its output with `communicate`.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "inferencesh", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+        if match:
+            return proc, match.group(1)
+    proc.kill()
+    raise AssertionError(f"serve did not start: {proc.communicate(timeout=10)}")

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx2
@@ -15,8 +12,7 @@ from inferencesh.cli._agents import configure_agents
 from inferencesh.local import Emulator
 from inferencesh.local.models import OpenAICompatibleModel
 from inferencesh.testing import reply, scripted_core_app
-
-CLI = [sys.executable, "-m", "inferencesh.cli._main"]
+from tests.cli.conftest import start_serve
 
 
 def test_serve_serves_an_agent_template_from_a_file(tmp_path: Path) -> None:
@@ -26,21 +22,8 @@ def test_serve_serves_an_agent_template_from_a_file(tmp_path: Path) -> None:
             {"core_app": scripted_core_app(reply("Hello from the template.")), "name": "greeter"}
         )
     )
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--port", "0", "--api-key", "sk-cli", "--agent", f"acme/greeter={config}"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc, url = start_serve("--api-key", "sk-cli", "--agent", f"acme/greeter={config}")
     try:
-        assert proc.stdout is not None
-        url = None
-        for line in proc.stdout:
-            match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
-            if match:
-                url = match.group(1)
-                break
-        assert url, "serve did not print its URL"
         with httpx2.Client(
             base_url=url, headers={"authorization": "Bearer sk-cli"}, timeout=10
         ) as http:
