@@ -1,4 +1,5 @@
-"""Helpers shared by the benchmark scripts: the server process, subprocess workers, tables."""
+"""Helpers shared by the benchmark scripts: server processes, subprocess workers, tables, and
+keeping calls in flight (asyncio or trio)."""
 
 from __future__ import annotations
 
@@ -47,26 +48,37 @@ def official_python() -> Path:
 
 
 @contextlib.contextmanager
-def server(delay_ms: float) -> Iterator[str]:
-    """Run `_server.py` in its own process; yield its base URL."""
+def process(argv: list[str], env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+    """Start a server process that prints `READY <address>`; yield the address and its pid."""
     proc = subprocess.Popen(
-        [sys.executable, str(BENCH / "_server.py"), "--port", "0", "--delay-ms", str(delay_ms)],
-        stdout=subprocess.PIPE,
-        text=True,
+        argv, stdout=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}, cwd=BENCH
     )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         if not line.startswith("READY "):
-            raise RuntimeError(f"benchmark server did not start: {line!r}")
-        yield f"http://127.0.0.1:{int(line.split()[1])}"
+            raise RuntimeError(f"{argv} did not start: {line!r}")
+        yield line.split()[1], proc.pid
     finally:
         proc.terminate()
         try:
-            proc.wait(5)
+            proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def announce_url(text: str) -> None:
+    """`serve(announce=...)` in a server process: print `READY <url>` for `process`."""
+    print("READY " + next(w for w in text.split() if w.startswith("http")), flush=True)
+
+
+@contextlib.contextmanager
+def server(delay_ms: float) -> Iterator[str]:
+    """Run `_server.py` in its own process; yield its base URL."""
+    argv = [sys.executable, str(BENCH / "_server.py"), "--port", "0", "--delay-ms", str(delay_ms)]
+    with process(argv) as (port, _):
+        yield f"http://127.0.0.1:{int(port)}"
 
 
 def run_worker(argv: Sequence[str], *, timeout: float = 300) -> dict[str, float]:
@@ -126,16 +138,14 @@ def _result(done: int, elapsed: float, cpu: float, rss_before: int) -> dict[str,
     }
 
 
-async def run_in_flight(
-    call: Callable[[], Awaitable[object]], concurrency: int, seconds: float
-) -> dict[str, float]:
-    """Keep `concurrency` calls in flight for `seconds` on asyncio, after a warm-up; count.
+Gather = Callable[[Sequence[Callable[[], Awaitable[object]]]], Awaitable[None]]
+"""Runs each of the functions given at once and returns when all have returned."""
 
-    Each of `concurrency` workers loops `await call()` until the deadline; the run ends when
-    the last call started before it has finished, so a slow pool pays for its tail. The RSS
-    growth is the peak RSS after the run minus the peak RSS after the warm-up.
-    """
-    await asyncio.gather(*(call() for _ in range(min(concurrency, WARMUP_CALLS))))
+
+async def _in_flight(
+    call: Callable[[], Awaitable[object]], concurrency: int, seconds: float, gather: Gather
+) -> dict[str, float]:
+    await gather([call] * min(concurrency, WARMUP_CALLS))
     rss_before = maxrss_kib()
     done = 0
     deadline = time.perf_counter() + seconds
@@ -147,5 +157,35 @@ async def run_in_flight(
             done += 1
 
     start, cpu = time.perf_counter(), time.process_time()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await gather([worker] * concurrency)
     return _result(done, time.perf_counter() - start, time.process_time() - cpu, rss_before)
+
+
+async def run_in_flight(
+    call: Callable[[], Awaitable[object]], concurrency: int, seconds: float
+) -> dict[str, float]:
+    """Keep `concurrency` calls in flight for `seconds` on asyncio, after a warm-up; count.
+
+    Each of `concurrency` workers loops `await call()` until the deadline; the run ends when
+    the last call started before it has finished, so a slow pool pays for its tail. The RSS
+    growth is the peak RSS after the run minus the peak RSS after the warm-up.
+    """
+
+    async def gather(fns: Sequence[Callable[[], Awaitable[object]]]) -> None:
+        await asyncio.gather(*(fn() for fn in fns))
+
+    return await _in_flight(call, concurrency, seconds, gather)
+
+
+async def run_in_flight_trio(
+    call: Callable[[], Awaitable[object]], concurrency: int, seconds: float
+) -> dict[str, float]:
+    """`run_in_flight` for trio (call it under `trio.run`)."""
+    import trio
+
+    async def gather(fns: Sequence[Callable[[], Awaitable[object]]]) -> None:
+        async with trio.open_nursery() as nursery:
+            for fn in fns:
+                nursery.start_soon(fn)
+
+    return await _in_flight(call, concurrency, seconds, gather)

@@ -27,28 +27,26 @@ and after).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from _common import (
     BENCH,
     WARMUP_CALLS,
-    _result,
+    announce_url,
     load,
     machine,
-    maxrss_kib,
     median,
     official_python,
+    process,
     run_in_flight,
+    run_in_flight_trio,
     run_worker,
     table,
 )
@@ -77,10 +75,7 @@ def serve_emulator() -> None:
 
     emulator = Emulator(api_key=KEY, max_chats=100_000)
 
-    def announce(text: str) -> None:
-        print("READY " + next(w for w in text.split() if w.startswith("http")), flush=True)
-
-    serve(port=0, emulator=emulator, log_level="warning", announce=announce)
+    serve(port=0, emulator=emulator, log_level="warning", announce=announce_url)
 
 
 def process_cpu(pid: int) -> float:
@@ -90,26 +85,6 @@ def process_cpu(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@contextlib.contextmanager
-def emulator_process() -> Iterator[tuple[str, int]]:
-    """Start the emulator in its own process; yield its base URL and pid."""
-    argv = [sys.executable, str(Path(__file__).resolve()), "--role", "emulator"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=BENCH)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line.startswith("READY "):
-            raise RuntimeError(f"the emulator did not start: {line!r}")
-        yield line.split()[1], proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # ------------------------------------------------------------------ overhead (client processes)
@@ -244,32 +219,6 @@ async def _ours_turns(base: str, concurrency: int, seconds: float, run: Any) -> 
         return await run(turn, concurrency, seconds)
 
 
-async def run_in_flight_trio(
-    call: Callable[[], Awaitable[object]], concurrency: int, seconds: float
-) -> Result:
-    """`_common.run_in_flight` for trio."""
-    import trio
-
-    async with trio.open_nursery() as nursery:
-        for _ in range(min(concurrency, WARMUP_CALLS)):
-            nursery.start_soon(call)
-    rss_before = maxrss_kib()
-    done = 0
-    deadline = time.perf_counter() + seconds
-
-    async def worker() -> None:
-        nonlocal done
-        while time.perf_counter() < deadline:
-            await call()
-            done += 1
-
-    start, cpu = time.perf_counter(), time.process_time()
-    async with trio.open_nursery() as nursery:
-        for _ in range(concurrency):
-            nursery.start_soon(worker)
-    return _result(done, time.perf_counter() - start, time.process_time() - cpu, rss_before)
-
-
 def turns_worker(name: str, base: str, concurrency: int, seconds: float) -> Result:
     if name == "ours-trio":
         import trio
@@ -331,7 +280,8 @@ def main() -> None:
     print(f"machine: {machine()}; load average before: {load()}", flush=True)
     gaps: dict[str, list[float]] = {n: [] for n in OVERHEAD}
     turns: dict[str, list[Result]] = {n: [] for n in TURNS}
-    with emulator_process() as (base, server_pid):
+    emulator = [sys.executable, str(Path(__file__).resolve()), "--role", "emulator"]
+    with process(emulator) as (base, server_pid):
         for r in range(args.rounds):
             if args.only != "turns":
                 order = OVERHEAD[r % len(OVERHEAD) :] + OVERHEAD[: r % len(OVERHEAD)]

@@ -29,20 +29,17 @@ import argparse
 import functools
 import json
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from _common import (
     BENCH,
-    WARMUP_CALLS,
-    _result,
     load,
     machine,
-    maxrss_kib,
     median,
     official_python,
     run_in_flight,
+    run_in_flight_trio,
     run_worker,
     server,
     table,
@@ -147,32 +144,6 @@ async def _ours(
 
         result = await run(call, c, seconds)
     return result
-
-
-async def run_in_flight_trio(
-    call: Callable[[], Awaitable[object]], concurrency: int, seconds: float
-) -> Result:
-    """`_common.run_in_flight` for trio."""
-    import trio
-
-    async with trio.open_nursery() as nursery:
-        for _ in range(min(concurrency, WARMUP_CALLS)):
-            nursery.start_soon(call)
-    rss_before = maxrss_kib()
-    done = 0
-    deadline = time.perf_counter() + seconds
-
-    async def worker() -> None:
-        nonlocal done
-        while time.perf_counter() < deadline:
-            await call()
-            done += 1
-
-    start, cpu = time.perf_counter(), time.process_time()
-    async with trio.open_nursery() as nursery:
-        for _ in range(concurrency):
-            nursery.start_soon(worker)
-    return _result(done, time.perf_counter() - start, time.process_time() - cpu, rss_before)
 
 
 def ours_asyncio(base: str, c: int, seconds: float) -> Result:

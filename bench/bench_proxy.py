@@ -38,7 +38,18 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from _common import BENCH, load, machine, median, run_in_flight, run_worker, table
+from _common import (
+    BENCH,
+    announce_url,
+    load,
+    machine,
+    median,
+    process,
+    run_in_flight,
+    run_worker,
+    server,
+    table,
+)
 
 KEY = "sk-bench-proxy-key"
 WAYS = ["direct", "asgi", "wsgi"]
@@ -64,11 +75,7 @@ def serve_emulator() -> None:
             ctx.progress(i / input.lines, f"step {i}")
         return {"lines": input.lines}
 
-    serve(port=0, emulator=emulator, log_level="warning", announce=_announce_url)
-
-
-def _announce_url(text: str) -> None:
-    print("READY " + next(w for w in text.split() if w.startswith("http")), flush=True)
+    serve(port=0, emulator=emulator, log_level="warning", announce=announce_url)
 
 
 def serve_asgi(allowed: str) -> None:
@@ -94,27 +101,6 @@ def tcp_listener() -> socket.socket:
     sock.bind(("127.0.0.1", 0))
     sock.listen(2048)
     return sock
-
-
-@contextlib.contextmanager
-def process(argv: list[str], env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
-    """Start a server process that prints `READY <url>`; yield its URL and pid."""
-    proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}, cwd=BENCH
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line.startswith("READY "):
-            raise RuntimeError(f"{argv} did not start: {line!r}")
-        yield line.split()[1], proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @contextlib.contextmanager
@@ -248,22 +234,7 @@ def main() -> None:
     me = [sys.executable, str(Path(__file__).resolve())]
     with contextlib.ExitStack() as stack:
         emu, _ = stack.enter_context(process([*me, "--role", "emulator"]))
-        raw = {
-            delay: stack.enter_context(
-                process(
-                    [
-                        sys.executable,
-                        str(BENCH / "_server.py"),
-                        "--port",
-                        "0",
-                        "--delay-ms",
-                        str(delay),
-                    ]
-                )
-            )[0]
-            for delay in (args.delay_ms, args.slow_ms)
-        }
-        raw = {d: f"http://127.0.0.1:{u}" if u.isdigit() else u for d, u in raw.items()}
+        raw = {delay: stack.enter_context(server(delay)) for delay in (args.delay_ms, args.slow_ms)}
         allowed = ",".join(u.removeprefix("http://") for u in (emu, *raw.values()))
         asgi, asgi_pid = stack.enter_context(process([*me, "--role", "asgi", "--allowed", allowed]))
         wsgi, wsgi_pid = stack.enter_context(gunicorn(allowed))

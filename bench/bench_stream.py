@@ -34,6 +34,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from _common import BENCH, load, machine, median, official_python, run_worker, server, table
@@ -75,38 +76,33 @@ def _timed(read: Callable[[str], int], lines: int) -> Result:
     }
 
 
+def _raw(client: Any, base: str, lines: int) -> Result:
+    """Read with an httpx-style client (httpx2's or httpx's: the same API), each line parsed."""
+
+    def read(task_id: str) -> int:
+        count = 0
+        with client.stream("GET", f"{base}/tasks/{task_id}/stream") as response:
+            for line in response.iter_lines():
+                if line:
+                    json.loads(line)
+                    count += 1
+        return count
+
+    return _timed(read, lines)
+
+
 def httpx2_raw(base: str, lines: int) -> Result:
     import httpx2
 
     with httpx2.Client(timeout=60) as client:
-
-        def read(task_id: str) -> int:
-            count = 0
-            with client.stream("GET", f"{base}/tasks/{task_id}/stream") as response:
-                for line in response.iter_lines():
-                    if line:
-                        json.loads(line)
-                        count += 1
-            return count
-
-        return _timed(read, lines)
+        return _raw(client, base, lines)
 
 
 def httpx_raw(base: str, lines: int) -> Result:
     import httpx  # noqa: TID251 - the floor PERFORMANCE.md names
 
     with httpx.Client(timeout=60) as client:
-
-        def read(task_id: str) -> int:
-            count = 0
-            with client.stream("GET", f"{base}/tasks/{task_id}/stream") as response:
-                for line in response.iter_lines():
-                    if line:
-                        json.loads(line)
-                        count += 1
-            return count
-
-        return _timed(read, lines)
+        return _raw(client, base, lines)
 
 
 def aiohttp_raw(base: str, lines: int) -> Result:
