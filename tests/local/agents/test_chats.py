@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import httpx2
+import pytest
 
 from inferencesh.local import Emulator
 from inferencesh.testing import ScriptedModel, reply
@@ -302,3 +303,55 @@ def test_attachments_reach_the_message_and_the_model(chats: Chats, agents_emu: E
     first, second = model.requests_of(chat_id)
     assert first.messages[0].content == f"Look\n[attached: {png['uri']}]\n[attached: {txt['uri']}]"
     assert second.messages[-1].content == "More\n[attached: https://files.example/dog.png]"
+
+
+def test_a_stream_left_open_by_an_earlier_turn_does_not_start_the_next_one(
+    chats: Chats, http: httpx2.Client, agents_emu: Emulator
+) -> None:
+    # A client that leaves a turn's stream and sends the next message at once: the server may
+    # not have seen the old stream go. The model must still wait for the new stream, or its
+    # first deltas go to the old one only (a live reply showed nothing until it completed).
+    agents_emu.agent_stream_wait = 3600
+    chat_id = chats.start(scripted({"text": "first answer"}, {"text": "second answer"}))
+    idle = lambda e: e["event"] == "chats" and e["data"]["status"] == "idle"  # noqa: E731
+    with http.stream(
+        "GET", f"/chats/{chat_id}/stream", headers={"accept": "application/x-ndjson"}
+    ) as stale:
+        lines = stale.iter_lines()  # held: a generator let go of would close the stream
+        while not idle(json.loads(next(lines))):  # the first turn, to its end; it stays open
+            pass
+        chats.send("again", chat_id=chat_id)
+        # What must not happen: the model starting for the old stream. It would within
+        # milliseconds; a second without it is the proof we can have that it waits.
+        with pytest.raises(TimeoutError):
+            chats.emu.wait_until(
+                lambda: chats.emu.chat(chat_id)["active_run"]["state"] != "submitted", 1.0
+            )
+        events = chats.follow(chat_id, idle)
+    deltas = [e["data"]["delta"] for e in events if e["event"] == "delta"]
+    assert "".join(d.get("response", "") for d in deltas) == "second answer"
+
+
+def test_a_stream_opened_between_turns_starts_the_next_one_at_once(
+    chats: Chats, http: httpx2.Client, agents_emu: Emulator
+) -> None:
+    # The JS SDK opens the stream of an existing chat before it posts the message.
+    chat_id = chats.start(scripted({"text": "first answer"}, {"text": "second answer"}))
+    chats.idle(chat_id)
+    agents_emu.agent_stream_wait = 3600  # were this stream not counted, nothing would start
+    idle = lambda e: e["event"] == "chats" and e["data"]["status"] == "idle"  # noqa: E731
+    events: list[Event] = []
+    with http.stream(
+        "GET", f"/chats/{chat_id}/stream", headers={"accept": "application/x-ndjson"}
+    ) as stream:
+        lines = stream.iter_lines()
+        events.append(json.loads(next(lines)))  # the snapshot: the server counts this stream
+        chats.send("again", chat_id=chat_id)
+        chats.wait(chat_id, lambda chat: chat["active_run"]["state"] != "submitted")
+        for line in lines:
+            event = json.loads(line)
+            events.append(event)
+            if idle(event) and len([e for e in events if idle(e)]) == 2:
+                break
+    deltas = [e["data"]["delta"] for e in events if e["event"] == "delta"]
+    assert "".join(d.get("response", "") for d in deltas) == "second answer"

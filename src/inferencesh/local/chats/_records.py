@@ -155,6 +155,9 @@ class Chat:
     model_calls: int = 0
     delta_seq: int = 0
     stream_opens: int = 0
+    stream_opens_at_last_end: int = 0
+    """`stream_opens` when the chat's last run ended: a stream still open from before then
+    follows an earlier turn (its client may have left without the server noticing yet)."""
 
     @property
     def id(self) -> str:

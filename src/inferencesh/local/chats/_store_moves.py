@@ -229,6 +229,7 @@ class StoreMoves(StoreBase):
         for key in ("interrupt_reason", "interrupt_tool_id", "tool_invocation_id"):
             run.dto.pop(key, None)
         check_transition("run", run.id, run.state, state)
+        chat.stream_opens_at_last_end = chat.stream_opens
         run.dto.update(state=state, updated_at=now, finished_at=now)
         if error:
             run.dto["error"] = error

@@ -84,13 +84,22 @@ class StoreReads(StoreMoves):
             return chat_id in self._chats
 
     def stream_seen(self, run_id: str) -> bool:
-        """Whether a stream follows the run's chat now, or started following it since the run."""
+        """Whether a stream opened for this run follows the chat.
+
+        One opened since the run began, or one open now that was opened after the chat's
+        previous run ended (a client that connects before it posts its message). A stream left
+        open by an earlier turn does not count: its client is likely gone, and a model that
+        started for it would send its first deltas before this turn's client could listen.
+        """
         with self._lock:
             run = self._runs.get(run_id)
             if run is None:
                 return True
             chat = self._chats[run.chat_id]
-            return chat.topic.subscriber_count > 0 or chat.stream_opens > run.stream_opens_at_start
+            if chat.stream_opens > run.stream_opens_at_start:
+                return True
+            opened_between_turns = run.stream_opens_at_start > chat.stream_opens_at_last_end
+            return opened_between_turns and chat.topic.subscriber_count > 0
 
     # -- streams ---------------------------------------------------------------------------
 
