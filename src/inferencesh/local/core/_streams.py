@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
@@ -315,10 +315,9 @@ class EventStream(Response):
         """Write until the stream should end; False means "break the connection" (a cut)."""
         if self._cut is not None and self._cut.after <= 0:
             return not self._cut.abort
-        for item in self._first:
-            done = await self._write_item(send, item)
-            if done is not None:
-                return done
+        done = await self._write_items(send, self._first)
+        if done is not None:
+            return done
         sub = self._sub
         if sub is None:
             return True
@@ -336,7 +335,7 @@ class EventStream(Response):
                         item = self._snapshot()
                         if item is None:
                             return True
-                        done = await self._write_item(send, item)
+                        done = await self._write_items(send, (item,))
                         if done is not None:
                             return done
                         last_write = last_data = now
@@ -345,26 +344,44 @@ class EventStream(Response):
                     await self._write(send, HEARTBEAT, heartbeat=True)
                     last_write = now
                 continue
-            for item in batch:
-                done = await self._write_item(send, item)
-                if done is not None:
-                    return done
+            done = await self._write_items(send, batch)
+            if done is not None:
+                return done
             last_write = last_data = now
 
-    async def _write_item(self, send: Send, item: StreamItem) -> bool | None:
-        """Write one item; a bool ends the stream (see `_pump`), None goes on."""
-        if item is _DROPPED:
-            return False  # break off: the client missed lines
-        if item.line:
-            await self._write(send, item.line)
-            self._written += 1
-            if self._cut is not None and self._written >= self._cut.after:
-                return not self._cut.abort
-        return True if item.final else None
+    async def _write_items(self, send: Send, items: Iterable[StreamItem]) -> bool | None:
+        """Write items in one chunk; a bool ends the stream (see `_pump`), None goes on.
+
+        One chunk, not one per line: a write into a connection the client has just closed does
+        not fail, and the server learns of the close only between chunks, so a burst of lines
+        written one by one went on into the dead connection (and asyncio logged each write).
+        """
+        lines: list[bytes] = []
+        done: bool | None = None
+        for item in items:
+            if item is _DROPPED:
+                done = False  # break off: the client missed lines
+                break
+            if item.line:
+                lines.append(item.line)
+                self._written += 1
+                if self._cut is not None and self._written >= self._cut.after:
+                    done = not self._cut.abort
+                    break
+            if item.final:
+                done = True
+                break
+        if lines:
+            await self._send_body(send, b"".join(self._frame(line) for line in lines))
+        return done
 
     async def _write(self, send: Send, line: bytes, *, heartbeat: bool = False) -> None:
-        if self._sse:
-            body = b": heartbeat\n\n" if heartbeat else b"data: " + line + b"\n\n"
-        else:
-            body = line + b"\n"
+        body = b": heartbeat\n\n" if heartbeat and self._sse else self._frame(line)
+        await self._send_body(send, body)
+
+    def _frame(self, line: bytes) -> bytes:
+        return b"data: " + line + b"\n\n" if self._sse else line + b"\n"
+
+    @staticmethod
+    async def _send_body(send: Send, body: bytes) -> None:
         await send({"type": "http.response.body", "body": body, "more_body": True})
