@@ -35,6 +35,7 @@ __all__ = [
     "jsonable",
     "make_client",
     "require_cli_extra",
+    "require_local_extra",
     "stderr_console",
     "task_summary",
 ]
@@ -61,6 +62,20 @@ def require_cli_extra() -> None:
         raise CommandError(
             "this command needs the command-line extra (rich is missing): "
             "pip install 'inferencesh[cli]'",
+            EXIT_USAGE,
+        ) from None
+
+
+def require_local_extra() -> None:
+    """Fail with instructions when the emulator's server dependencies are missing."""
+    try:
+        import starlette  # noqa: F401  # pyright: ignore[reportUnusedImport]
+        import uvicorn  # noqa: F401  # pyright: ignore[reportUnusedImport]
+    except ImportError as exc:
+        missing = exc.name or "starlette or uvicorn"
+        raise CommandError(
+            f"this command needs the local emulator ({missing} is missing): "
+            "pip install 'inferencesh[local]'",
             EXIT_USAGE,
         ) from None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import tempfile
 
-from inferencesh.cli._main import require_local_extra
+from inferencesh.cli._common import require_local_extra
 from inferencesh.cli._progress import ProgressLine
 
 

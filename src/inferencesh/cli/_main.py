@@ -10,6 +10,7 @@ from typing import NoReturn
 from inferencesh import __version__
 from inferencesh.cli._agents import add_serve_arguments, serve_agent_options
 from inferencesh.cli._commands import add_api_commands, dispatch
+from inferencesh.cli._common import CommandError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -99,26 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return dispatch(args)  # run, tasks, files: cli/_commands.py
     except KeyboardInterrupt:
         return 130
-    except _MissingExtra as exc:
-        print(exc, file=sys.stderr)
-        return 2
-
-
-class _MissingExtra(Exception):
-    pass
-
-
-def require_local_extra() -> None:
-    """Fail with instructions when the emulator's server dependencies are missing."""
-    try:
-        import starlette  # noqa: F401  # pyright: ignore[reportUnusedImport]
-        import uvicorn  # noqa: F401  # pyright: ignore[reportUnusedImport]
-    except ImportError as exc:
-        missing = exc.name or "starlette or uvicorn"
-        raise _MissingExtra(
-            f"inferencesh: this command needs the local emulator ({missing} is missing): "
-            "pip install 'inferencesh[local]'"
-        ) from None
+    except CommandError as exc:  # serve and demo (the others report their own)
+        print(f"inferencesh: {exc}", file=sys.stderr)
+        return exc.code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from inferencesh.cli._agents import configure_agents
-from inferencesh.cli._main import require_local_extra
+from inferencesh.cli._common import require_local_extra
 
 
 def serve(

@@ -285,7 +285,7 @@ class FileStore:
         self._on_change()
         return Upload(self, record, partial, handle)
 
-    def _finish_upload(self, upload: Upload) -> None:
+    def finish_upload(self, upload: Upload) -> None:
         """Move a complete upload into place (called by `Upload.finish`)."""
         record = upload.record
         file_id: str = record.dto["id"]
@@ -306,7 +306,8 @@ class FileStore:
             record.dto["updated_at"] = self.clock.now_iso()
         self._on_change()
 
-    def _abort_upload(self, record: FileRecord, partial: Path) -> None:
+    def abort_upload(self, record: FileRecord, partial: Path) -> None:
+        """Drop what a failed upload wrote (called by `Upload`); its URL may be used again."""
         # One step under the lock: once the partial file is gone the URL is usable again,
         # so a test waiting for the one can rely on the other.
         with self._lock:

@@ -10,17 +10,32 @@ import contextlib
 import secrets
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, Protocol
 
 import anyio.to_thread
 
 from inferencesh.local.core._envelope import ApiError
 from inferencesh.local.files._record import FileRecord
 
-if TYPE_CHECKING:
-    from inferencesh.local.files._store import FileStore
+__all__ = ["Upload", "UploadOwner", "check_body", "check_start", "too_large", "url_expired"]
 
-__all__ = ["Upload", "check_body", "check_start", "too_large", "url_expired"]
+
+class UploadOwner(Protocol):
+    """Where an upload's file goes when it completes (the store), or is dropped if it fails."""
+
+    @property
+    def max_upload_size(self) -> int:
+        """The largest body accepted, in bytes."""
+        ...
+
+    def finish_upload(self, upload: Upload) -> None:
+        """Move the complete upload's file into place."""
+        ...
+
+    def abort_upload(self, record: FileRecord, partial: Path) -> None:
+        """Drop what a failed upload wrote."""
+        ...
+
 
 _WRITE_BATCH = 1024 * 1024  # bytes buffered before one write in a worker thread
 
@@ -33,7 +48,7 @@ class Upload:
     """
 
     def __init__(
-        self, store: FileStore, record: FileRecord, partial: Path, handle: IO[bytes]
+        self, store: UploadOwner, record: FileRecord, partial: Path, handle: IO[bytes]
     ) -> None:
         self.store = store
         self.record = record
@@ -69,7 +84,7 @@ class Upload:
         """
         await self._flush()
         await anyio.to_thread.run_sync(self._handle.close)
-        self.store._finish_upload(self)  # pyright: ignore[reportPrivateUsage]
+        self.store.finish_upload(self)
         self._done = True
 
     def abort(self) -> None:
@@ -79,7 +94,7 @@ class Upload:
         self._done = True
         with contextlib.suppress(OSError):
             self._handle.close()
-        self.store._abort_upload(self.record, self.partial)  # pyright: ignore[reportPrivateUsage]
+        self.store.abort_upload(self.record, self.partial)
 
     async def _flush(self) -> None:
         if not self._pending:
