@@ -328,6 +328,7 @@ class EventPump(Generic[T]):
         self._jobs = 0
         self._producing = True
         self._complete = False
+        self._sink: Callable[[T], Awaitable[object]] | None = None
 
     @property
     def finished(self) -> bool:
@@ -372,6 +373,30 @@ class EventPump(Generic[T]):
         except anyio.EndOfStream:
             raise StopAsyncIteration from None
 
+    async def drain(self, each: Callable[[T], Awaitable[object]] | None = None) -> None:
+        """Consume every item up to the end, each handed to `each` (if given) in order.
+
+        For a consumer that only waits for the end. The async pump then hands an item over
+        (or drops it) as it is emitted instead of queueing it, so its producer does not wait
+        for the consumer between items (a trip through the event loop each). Failures and
+        leaving early work as when iterating.
+        """
+        while True:  # what is queued already goes first
+            try:
+                item = self._receive.receive_nowait()
+            except anyio.WouldBlock:
+                break
+            except anyio.EndOfStream:
+                return
+            if each is not None:
+                await each(item)
+        self._sink = each or _dropped
+        try:
+            await self._receive.receive()  # nothing is queued any more: this waits for the end
+        except anyio.EndOfStream:
+            return
+        raise AssertionError("an item was queued after the pump was drained")  # pragma: no cover
+
     async def _run_producer(self) -> None:
         try:
             async with aclosing(self._produce(Outlet(self))) as items:
@@ -383,6 +408,10 @@ class EventPump(Generic[T]):
             self._close_when_idle()
 
     async def _deliver(self, item: T) -> None:
+        if self._sink is not None:  # drained: nobody reads the queue
+            if self._sink is not _dropped:
+                await self._sink(item)
+            return
         try:
             await self._send.send(item)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
@@ -407,6 +436,10 @@ class EventPump(Generic[T]):
     def _close_when_idle(self) -> None:
         if not self._producing and not self._jobs:
             self._send.close()
+
+
+async def _dropped(item: object) -> None:
+    """The sink of a pump drained by a consumer that wants no items."""
 
 
 def _single(group: BaseExceptionGroup[BaseException]) -> BaseException:

@@ -72,6 +72,11 @@ class AsyncAgentStream:
             await parent.outlet.emit(event)  # a nested agent: the calling turn sees it too
         return event
 
+    async def _drain(self) -> None:
+        """Run the turn to its end, its events told to no one but a calling turn."""
+        parent = self._state.parent
+        await self._pump.drain(parent.outlet.emit if parent is not None else None)
+
     async def __aenter__(self) -> Self:
         await self._pump.__aenter__()
         return self
@@ -190,8 +195,7 @@ class AsyncAgent:
             text, files=files, approve=approve, context=context, wait_timeout=wait_timeout
         )
         async with stream:
-            async for _ in stream:
-                pass
+            await stream._drain()  # pyright: ignore[reportPrivateUsage]
         return stream.reply()
 
     def stream(
@@ -230,8 +234,7 @@ class AsyncAgent:
         """
         stream = self.stream(None, approve=approve, wait_timeout=wait_timeout)
         async with stream:
-            async for _ in stream:
-                pass
+            await stream._drain()  # pyright: ignore[reportPrivateUsage]
         return stream.reply()
 
     async def run(
@@ -256,8 +259,7 @@ class AsyncAgent:
         state.output_schema = output_schema(output_type)
         stream = AsyncAgentStream(self._turns, state, detach=False)
         async with stream:
-            async for _ in stream:
-                pass
+            await stream._drain()  # pyright: ignore[reportPrivateUsage]
         output = stream.reply().output
         if output is None:
             output = (await self.get_chat()).output

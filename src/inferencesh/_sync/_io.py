@@ -349,6 +349,18 @@ class EventPump(Generic[T]):
             with self._changed:
                 self._buffer.append(item)
 
+    def drain(self, each: Callable[[T], object] | None = None) -> None:
+        """Consume every item up to the end, each handed to `each` (if given) in order.
+
+        For a consumer that only waits for the end. The async pump then hands an item over
+        (or drops it) as it is emitted instead of queueing it, so its producer does not wait
+        for the consumer between items (a trip through the event loop each). Failures and
+        leaving early work as when iterating.
+        """
+        for item in self:
+            if each is not None:
+                each(item)
+
     def _deliver(self, item: T) -> None:
         with self._changed:
             if not self._left:

@@ -73,6 +73,11 @@ class AgentStream:
             parent.outlet.emit(event)  # a nested agent: the calling turn sees it too
         return event
 
+    def _drain(self) -> None:
+        """Run the turn to its end, its events told to no one but a calling turn."""
+        parent = self._state.parent
+        self._pump.drain(parent.outlet.emit if parent is not None else None)
+
     def __enter__(self) -> Self:
         self._pump.__enter__()
         return self
@@ -191,8 +196,7 @@ class Agent:
             text, files=files, approve=approve, context=context, wait_timeout=wait_timeout
         )
         with stream:
-            for _ in stream:
-                pass
+            stream._drain()  # pyright: ignore[reportPrivateUsage]
         return stream.reply()
 
     def stream(
@@ -231,8 +235,7 @@ class Agent:
         """
         stream = self.stream(None, approve=approve, wait_timeout=wait_timeout)
         with stream:
-            for _ in stream:
-                pass
+            stream._drain()  # pyright: ignore[reportPrivateUsage]
         return stream.reply()
 
     def run(
@@ -257,8 +260,7 @@ class Agent:
         state.output_schema = output_schema(output_type)
         stream = AgentStream(self._turns, state, detach=False)
         with stream:
-            for _ in stream:
-                pass
+            stream._drain()  # pyright: ignore[reportPrivateUsage]
         output = stream.reply().output
         if output is None:
             output = (self.get_chat()).output
