@@ -237,3 +237,17 @@ def test_legacy_error_shapes() -> None:
     with pytest.raises(errors.APIStatusError, match="200 from GET /tasks/t1: no") as info:
         read_data(legacy_200)
     assert info.value.code == "denied"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"id": "t1", "big": 123456789012345678901234567890, "neg": -18446744073709551617}',
+        b'{"id": "t1", "n": NaN, "inf": -Infinity}',
+        b'\xef\xbb\xbf{"id": "t1"}',  # a byte order mark
+        '{"id": "t1", "text": "caf\\u00e9 \\u2603"}'.encode("utf-16"),
+    ],
+    ids=["integers-beyond-64-bits", "nan-and-infinity", "bom", "utf-16"],
+)
+def test_a_payload_reads_as_the_standard_json_module_reads_it(raw: bytes) -> None:
+    assert repr(read_data(reply(200, raw=raw))) == repr(json.loads(raw))

@@ -16,6 +16,7 @@ from typing import Any
 import httpx2
 
 from inferencesh import errors
+from inferencesh._protocol.ndjson import loads
 from inferencesh._protocol.retry import parse_retry_after
 from inferencesh._types import JSON
 
@@ -68,7 +69,7 @@ def read_data(response: httpx2.Response) -> JSON:
     if response.status_code == 204 or not response.content.strip():
         return None
     try:
-        body = json.loads(response.content)
+        body = loads(response.content)
     except ValueError as exc:
         raise errors.APIResponseValidationError(
             f"{response.request.method} {response.request.url.path}: expected JSON, got "

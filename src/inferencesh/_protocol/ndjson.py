@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["ChunkedEncodingError", "Dechunker", "NdjsonDecoder", "fast_loads"]
+__all__ = ["ChunkedEncodingError", "Dechunker", "NdjsonDecoder", "fast_loads", "loads"]
 
 logger = logging.getLogger("inferencesh")
 
@@ -42,6 +42,24 @@ def fast_loads() -> Callable[[bytes], Any]:
         else:
             _loads = orjson.loads  # its JSONDecodeError is a ValueError, like json's
     return _loads
+
+
+def loads(data: bytes) -> Any:
+    """One JSON document's value, the same as `json.loads` makes it, parsed by orjson if it can.
+
+    What orjson refuses, or might read differently (an integer beyond 64 bits), goes to `json`,
+    which decides.
+
+    Raises:
+        ValueError: `data` is not JSON.
+    """
+    fast = fast_loads()
+    if fast is json.loads or _LONG_NUMBER in data.translate(_DIGITS):
+        return json.loads(data)
+    try:
+        return fast(data)
+    except ValueError:
+        return json.loads(data)
 
 
 class NdjsonDecoder:
