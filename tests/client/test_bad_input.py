@@ -8,7 +8,9 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
+from anyio.from_thread import start_blocking_portal
 
 from inferencesh import (
     ClientClosedError,
@@ -19,6 +21,7 @@ from inferencesh import (
     NotFoundError,
     TaskFailedError,
     TaskStatus,
+    UsageError,
     async_inference,
     inference,
 )
@@ -233,3 +236,22 @@ def test_a_pickled_error_of_a_compressed_answer_keeps_its_body() -> None:
     back = pickle.loads(pickle.dumps(error))
     assert back.response.json() == {"detail": "nope"}
     assert back.response.request.headers["authorization"] == "[redacted]"
+
+
+def test_an_async_client_used_in_a_second_event_loop_says_so(fault_proxy: FaultProxy) -> None:
+    # Its connections belong to the first loop; in another they failed in obscure ways
+    # ("attached to a different loop", "no running event loop") or hung.
+    client = async_inference(api_key=API_KEY, base_url=fault_proxy.url)
+
+    async def echo() -> Any:
+        return (await client.run("infsh/echo", {"text": "hi"})).output
+
+    with start_blocking_portal(backend="asyncio") as first:  # a loop in another thread
+        assert first.call(echo) == {"text": "hi"}
+        sent = fault_proxy.count()
+        for backend in ("asyncio", "trio"):
+            with pytest.raises(UsageError, match="used in another event loop"):
+                anyio.run(echo, backend=backend)
+        assert fault_proxy.count() == sent  # refused before anything was sent
+        assert first.call(echo) == {"text": "hi"}  # its own loop goes on using it
+        first.call(client.aclose)

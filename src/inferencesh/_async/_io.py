@@ -34,6 +34,7 @@ from inferencesh._async._transport import (
     bypass_client,
     default_transport,
     pool_limits,
+    running_loop,
     send_direct,
 )
 from inferencesh._config import ClientOptions
@@ -41,6 +42,7 @@ from inferencesh._protocol import files as api
 from inferencesh._protocol.deadline import Deadline
 from inferencesh._protocol.endpoints import NDJSON
 from inferencesh._types import ProgressCallback
+from inferencesh.errors import UsageError
 from inferencesh.models._status import TaskUpdate
 
 __all__ = [
@@ -96,6 +98,7 @@ class Clients:
         # many of them that none is left for the requests that move them on would wait for ever.
         self._max_streams = max(1, n - max(1, n // 4))
         self._stream_slots: anyio.CapacityLimiter | None = None
+        self._loop: object | None = None
 
     @property
     def is_closed(self) -> bool:
@@ -104,6 +107,9 @@ class Clients:
 
     async def send(self, request: httpx2.Request, *, stream: bool) -> httpx2.Response:
         """Send one try of `request`: to our own transport directly, else through the pool."""
+        loop = running_loop()
+        if loop is not self._loop:
+            self._check_loop(loop)
         if (
             stream
             and self._streams is not None
@@ -114,6 +120,19 @@ class Clients:
         if self._transport is None:
             return await self.pool.send(request, stream=stream)
         return await send_direct(self._transport, request, stream=stream)
+
+    def _check_loop(self, loop: object | None) -> None:
+        # Connections (aiohttp's session, anyio's sockets and limiters) belong to the event
+        # loop they were made in; in another they fail in obscure ways, or hang.
+        if self._loop is None:
+            self._loop = loop
+            return
+        raise UsageError(
+            "this AsyncInference was used in another event loop, and its connections belong "
+            "to that one (each asyncio.run() or trio.run() has its own loop): make the client "
+            "inside the loop that uses it (`async with async_inference(...) as client:`), one "
+            "per loop"
+        )
 
     @asynccontextmanager
     async def stream_slot(self) -> AsyncGenerator[None]:

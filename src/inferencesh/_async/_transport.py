@@ -108,6 +108,23 @@ def on_asyncio() -> bool:
     return True
 
 
+def running_loop() -> object | None:
+    """The running event loop (asyncio's loop object, or trio's run token); None outside one."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None:
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        try:
+            return trio.lowlevel.current_trio_token()
+        except RuntimeError:
+            pass
+    return None
+
+
 class AutoTransport(httpx2.AsyncBaseTransport):
     """Chooses aiohttp or httpx2's transport on first use, by event loop and extras."""
 
