@@ -4,9 +4,8 @@ An ad-hoc agent (`concierge`) gets two `@tool` functions of this process (`get_w
 `send_email`, which needs approval), an app tool (the emulator's `infsh/text-templating`) and
 a server-side sub-agent (`research`, a template whose own model calls `get_weather`, which
 runs here too). The models are `ScriptedModel`s, so the conversation is the same every time;
-the steps read what the tools returned, so the answer shows what happened. (The turns are
-written as plain dicts rather than with `inferencesh.testing`'s helpers: that package loads
-pytest, which a `local` install does not have.)
+the steps read what the tools returned, so the answer shows what happened. The turns are
+written with `inferencesh.testing`'s helpers, which need no pytest (a `local` install has none).
 
 The turn is drawn by `inferencesh chat`'s view as it streams. The approval is asked y/N on a
 terminal; `--yes` approves it; off a terminal it is refused, and the demo says why.
