@@ -123,11 +123,62 @@ def test_client_tool_fixture_hands_out_the_call_once_and_ends_on_the_final_idle(
     runs = [i.run.state for i in items if isinstance(i, RunChanged)]
     assert runs == ["submitted", "working", "input_required", "working", "completed"]
     end = follower.on_lines(stream[-2:])
-    assert kinds(end) == ["ChatChanged"] and follower.finished  # over: confirmed by a fetch
+    # The stream showed the whole turn (A1, the tool message, A2; all final): no fetch.
+    assert kinds(end) == ["ChatChanged", "TurnEnded"] and follower.finished
+    assert isinstance(end[-1], TurnEnded) and end[-1].chat.status == "idle"
+    assert not end[-1].paused
+    assert isinstance(follower.on_stream_end(), w.Finished)
+
+
+def _without(stream: list[dict[str, Any]], drop: Any) -> list[dict[str, Any]]:
+    return [line for line in stream if not drop(line.get("data") or {})]
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        pytest.param(lambda d: d.get("id") == "msg_a1c4", id="first-message-before-connect"),
+        pytest.param(lambda d: d.get("id") == "msg_t1e2", id="tool-message"),
+        pytest.param(
+            lambda d: d.get("id") == "msg_a2f9" and d.get("status") == "ready",
+            id="answer-not-final",
+        ),
+        pytest.param(
+            lambda d: (
+                d.get("id") == "msg_a1c4" and d["tool_invocations"][0]["status"] == "completed"
+            ),
+            id="call-not-seen-settled",
+        ),
+    ],
+)
+def test_a_turn_the_stream_did_not_show_whole_is_confirmed_by_a_fetch(missing: Any) -> None:
+    follower = watch()
+    stream = _without(lines("chat-stream-client-tool.ndjson"), missing)
+    items = feed_settling(follower, stream)
+    assert "TurnEnded" not in kinds(items) and follower.finished
     confirmed = confirm(follower, fixture("chat-final.json"))
-    assert kinds(confirmed) == ["TurnEnded"]  # the fetch holds nothing new
     assert isinstance(confirmed[-1], TurnEnded) and confirmed[-1].chat.status == "idle"
-    assert not confirmed[-1].paused
+    messages = {i.message.id for i in items + confirmed if isinstance(i, MessageChanged)}
+    assert messages == {"msg_a1c4", "msg_t1e2", "msg_a2f9"}  # what the stream missed, fetched
+
+
+def test_a_turn_followed_without_its_message_posted_is_confirmed_by_a_fetch() -> None:
+    follower = watch(assistant_message_id=None)  # the first assistant message is not known
+    items = feed_settling(follower, lines("chat-stream-client-tool.ndjson"))
+    assert "TurnEnded" not in kinds(items) and follower.finished
+    assert isinstance(confirm(follower, fixture("chat-final.json"))[-1], TurnEnded)
+
+
+def test_two_messages_with_one_order_are_not_a_whole_turn() -> None:
+    follower = watch()
+    stream = lines("chat-stream-client-tool.ndjson")
+    odd = copy.deepcopy(stream)
+    for line in odd:
+        data = line.get("data") or {}
+        if data.get("id") == "msg_t1e2":
+            data["order"] = 4  # the same order as the answer: the server numbers oddly
+    items = feed_settling(follower, odd)
+    assert "TurnEnded" not in kinds(items) and follower.finished
 
 
 def test_a_replayed_stream_emits_nothing_and_hands_out_nothing_again() -> None:
@@ -142,9 +193,9 @@ def test_a_replayed_stream_emits_nothing_and_hands_out_nothing_again() -> None:
     assert not any(isinstance(i, DeltaReceived) and i.message_id == "msg_a1c4" for i in again)
     kept = [i for i in again if isinstance(i, MessageChanged)]
     assert [m.message.id for m in kept] == ["msg_t1e2", "msg_a2f9", "msg_a2f9"]
-    assert follower.finished and kinds(confirm(follower, fixture("chat-final.json"))) == [
-        "TurnEnded"
-    ]
+    # The replay showed the whole turn: it ends there.
+    assert follower.finished and kinds(again)[-1] == "TurnEnded"
+    assert isinstance(follower.on_stream_end(), w.Finished)
 
 
 def test_the_turn_does_not_end_while_a_handed_out_call_is_unanswered() -> None:

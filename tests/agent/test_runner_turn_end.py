@@ -64,3 +64,34 @@ async def test_the_turn_ends_when_its_end_comes_before_the_answer_to_the_result_
     answer = await slow_answers(agent.send_message, "Find k1.", wait_timeout=20)
     assert answer.text == "Found it." and held.fired == 1
     assert quiet_proxy.count("POST", "/tools/") == 2
+
+
+async def test_a_turn_the_stream_showed_whole_ends_without_fetching_the_chat(
+    slow_answers: AgentTwin, quiet_proxy: FaultProxy
+) -> None:
+    @tool
+    def lookup(key: str) -> str:
+        """Look a key up.
+
+        Args:
+            key: The key.
+        """
+        return f"value of {key}"
+
+    agent = slow_answers.agent(
+        core_app=scripted_core_app(call("lookup", key="k1"), reply("Found it.")), tools=[lookup]
+    )
+    answer = await slow_answers(agent.send_message, "Find k1.", wait_timeout=20)
+    assert answer.text == "Found it."
+    assert [m.role for m in answer.messages] == ["assistant", "tool", "assistant"]
+    assert [(c.name, c.status, c.result) for c in answer.tool_calls] == [
+        ("lookup", "completed", "value of k1")
+    ]
+    assert answer.chat is not None and answer.chat.status == "idle"
+    # Three requests: the message, its stream (which showed every message of the turn, each
+    # final), the result; no GET /chats/{id} to confirm what the stream already said.
+    chat = f"/chats/{answer.chat_id}"
+    assert quiet_proxy.count() == 3
+    assert quiet_proxy.count("POST", "/agents/run") == 1
+    assert quiet_proxy.count("GET", f"{chat}/stream") == 1
+    assert quiet_proxy.count("POST", "/tools/") == 1

@@ -70,8 +70,15 @@ def drive(
 
 
 def confirm(watch: ChatWatch, turn: Turn, chat: dict[str, Any]) -> list[AgentEvent]:
-    """What the driver does once the stream says the turn is over: fetch, and apply."""
-    assert watch.finished and isinstance(watch.on_stream_end(), w.Fetch)
+    """What the driver does once the stream says the turn is over: fetch, and apply.
+
+    (Nothing, when the stream showed the whole turn: it ended there.)
+    """
+    assert watch.finished
+    action = watch.on_stream_end()
+    if isinstance(action, w.Finished):
+        return []
+    assert isinstance(action, w.Fetch)
     items, _ = watch.on_fetched(chat)
     return [event for item in items for event in turn.on_item(item)[0]]
 

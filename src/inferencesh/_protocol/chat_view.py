@@ -13,6 +13,8 @@ Guarantees, whatever order things arrive in:
   also across reconnects, replays and other watches sharing the same `handed_out` ledger;
 - the turn ends on status, never on content: when the chat is not busy, the turn's run is
   over and no invocation handed out here is still being answered;
+- the turn's end is told (`TurnEnded`) only from a complete view: a fetched chat, or a stream
+  that provably showed the whole turn (`_shown_whole_turn`);
 - what does not fit the models raises `APIResponseValidationError` with its response.
 """
 
@@ -30,6 +32,7 @@ from inferencesh.models.chat import (
     ACTIVE_RUN_STATES,
     BUSY_CHAT_STATUSES,
     FINAL_MESSAGE_STATUSES,
+    SETTLED_INVOCATION_STATUSES,
     AgentRun,
     Chat,
     ChatMessage,
@@ -296,9 +299,10 @@ class ChatView:
     # -- when the turn ends ---------------------------------------------------------------
 
     def _check_end(self, *, complete_view: bool) -> list[ChatItem]:
-        """`TurnEnded` once the turn is over, seen in a complete view (a fetched chat).
+        """`TurnEnded` once the turn is over, seen in a complete view.
 
-        Over on the stream only: stop reading (`finished`); `on_stream_end` then fetches.
+        A fetched chat is one; so is a stream that showed the whole turn. Over on a stream
+        that may have missed something: stop reading (`finished`); `on_stream_end` fetches.
         """
         if self._ended or self._pending or self.chat is None:
             return []
@@ -306,10 +310,47 @@ class ChatView:
         if not over:
             return []
         self.finished = True
-        if not complete_view:
+        if not complete_view and (paused or not self._shown_whole_turn()):
             return []
         self._ended = True
         return [TurnEnded(self.chat, paused=paused)]
+
+    def _shown_whole_turn(self) -> bool:
+        """Whether every message of the turn was seen, each in its final state.
+
+        Then `GET /chats/{id}` would tell nothing new, and the turn ends without it (a round
+        trip less a turn). Proof, from the messages alone: the turn's first assistant message
+        (named by the `POST /agents/run` answer) and each message after it, with no `order`
+        missing, every one final with every tool call settled, the last one the assistant's.
+        A message finished while no stream was open (before the first connect, or between two)
+        is in no snapshot: it leaves a hole in the orders, or the view was fetched anyway.
+        """
+        first = self._messages.get(self._assistant_id) if self._assistant_id else None
+        start = first.get("order") if first is not None else None
+        if not isinstance(start, int):
+            return False
+        by_order: dict[int, dict[str, Any]] = {}
+        for message in self._messages.values():
+            order = message.get("order")
+            if not isinstance(order, int) or order < start:
+                continue
+            if order in by_order or not self._settled(message):
+                return False
+            by_order[order] = message
+        last = max(by_order)
+        return len(by_order) == last - start + 1 and by_order[last].get("role") == "assistant"
+
+    @staticmethod
+    def _settled(message: dict[str, Any]) -> bool:
+        if message.get("status") not in FINAL_MESSAGE_STATUSES:
+            return False
+        calls: object = message.get("tool_invocations")
+        if not isinstance(calls, list):
+            return calls is None
+        return all(
+            isinstance(call, dict) and call.get("status") in SETTLED_INVOCATION_STATUSES  # pyright: ignore[reportUnknownMemberType]
+            for call in calls  # pyright: ignore[reportUnknownVariableType]
+        )
 
     def _turn_over(self, chat: Chat) -> tuple[bool, bool]:
         """Whether the turn is over (nothing of it handed out is unanswered), and paused."""

@@ -7,9 +7,9 @@ goes to its `ChatView` (`chat_view.py`), which emits the turn's `ChatItem`s.
 
 Guarantees, whatever the network does (and those of `ChatView`):
 - the turn ends on status, never on content (`settle()` tells that an invocation handed out
-  here is answered); a stream that ends or breaks earlier is reconciled with
-  `GET /chats/{id}` (a chat's snapshot on connect does not replay finished messages) and
-  reconnected;
+  here is answered); a turn the stream did not show whole, and a stream that ends or breaks
+  earlier, are reconciled with `GET /chats/{id}` (a chat's snapshot on connect does not
+  replay finished messages), the latter then reconnected;
 - reconnects are bounded (`max_reconnects` in a row without a new line raise `StreamError`;
   a stream open is tried once per reconnect), and the caller's deadline bounds every request
   and sleep (`AgentTimeoutError` once none is left).
@@ -151,8 +151,9 @@ class ChatWatch(ChatView):
     def on_stream_end(self) -> Action:
         """The stream closed, or the turn looked over: ask the server where it is.
 
-        A turn the stream says is over is confirmed with `GET /chats/{id}`, which has every
-        message: a message finished while no stream was open is in no stream's snapshot.
+        A turn the stream says is over, but did not show whole, is confirmed with
+        `GET /chats/{id}`, which has every message: a message finished while no stream was
+        open is in no stream's snapshot.
         """
         if self._ended:
             return Finished()
