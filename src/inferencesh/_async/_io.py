@@ -341,7 +341,7 @@ class EventPump(Generic[T]):
         on_abandon: Callable[[], Awaitable[None]] | None = None,
         deadline: Deadline | None = None,
     ) -> None:
-        self._produce = produce
+        self._produce: Callable[[Outlet[T]], AsyncGenerator[T]] | None = produce
         self._on_abandon = on_abandon
         self._deadline = deadline
         self._jobs = 0
@@ -417,8 +417,12 @@ class EventPump(Generic[T]):
         raise AssertionError("an item was queued after the pump was drained")  # pragma: no cover
 
     async def _run_producer(self) -> None:
+        # Used once, then forgotten: what it closes over (a turn, which holds its outlet, so
+        # this pump) would otherwise make a cycle, freed only by the garbage collector.
+        produce, self._produce = self._produce, None
+        assert produce is not None
         try:
-            async with aclosing(self._produce(Outlet(self))) as items:
+            async with aclosing(produce(Outlet(self))) as items:
                 async for item in items:
                     await self._deliver(item)
             self._complete = True

@@ -284,7 +284,7 @@ class EventPump(Generic[T]):
         on_abandon: Callable[[], object] | None = None,
         deadline: Deadline | None = None,
     ) -> None:
-        self._produce = produce
+        self._produce: Callable[[Outlet[T]], Generator[T]] | None = produce
         self._on_abandon = on_abandon
         self._deadline = deadline
         self._buffer: deque[T] = deque()
@@ -302,7 +302,11 @@ class EventPump(Generic[T]):
         return self._complete
 
     def __enter__(self) -> Self:
-        self._items = self._produce(Outlet(self))
+        # Used once, then forgotten: what it closes over (a turn, which holds its outlet, so
+        # this pump) would otherwise make a cycle, freed only by the garbage collector.
+        produce, self._produce = self._produce, None
+        assert produce is not None, "a pump runs once"
+        self._items = produce(Outlet(self))
         return self
 
     def __exit__(
