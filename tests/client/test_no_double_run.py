@@ -76,7 +76,7 @@ class Run:
 
 
 def expected_backend(kind: str) -> str:
-    return {"sync": "stdlib", "asyncio-aiohttp": "aiohttp"}.get(kind, "httpx2")
+    return {"sync": "stdlib", "asyncio-aiohttp": "aiohttp"}.get(kind, "sockets")
 
 
 async def test_late_response_after_the_task_was_created_is_one_task_and_a_timeout(

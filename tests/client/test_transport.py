@@ -28,7 +28,7 @@ async def test_async_client_picks_aiohttp_on_asyncio_and_httpx2_on_trio(
         page = await client.tasks.list(limit=1)
         assert page.items is not None
     await http.aclose()
-    assert transport.backend == ("aiohttp" if anyio_backend == "asyncio" else "httpx2")
+    assert transport.backend == ("aiohttp" if anyio_backend == "asyncio" else "sockets")
 
 
 def test_connection_refused_is_a_connection_error_from_the_cause() -> None:

@@ -90,9 +90,9 @@ class Clients:
             limits=pool_limits(n),
             follow_redirects=False,
         )
-        """Every request but task streams goes through this pool (aiohttp's or httpx2's)."""
-        # Task streams read through plain sockets: every HTTP stack hands over one chunk (one
-        # line) at a time, at a cost per line larger than parsing it (_streams).
+        """Every request but NDJSON streams goes through this pool (aiohttp's, or `_pool`'s)."""
+        # NDJSON streams (tasks, chats) read through plain sockets: every HTTP stack hands over
+        # one chunk (one line) at a time, at a cost per line larger than parsing it (_streams).
         self._streams = SocketStreamTransport() if direct else None
         # Streams that stay open (chats) and go through the pool hold a connection each; so
         # many of them that none is left for the requests that move them on would wait for ever.

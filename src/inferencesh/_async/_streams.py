@@ -1,4 +1,4 @@
-"""The async client's transport for task streams: a plain socket through anyio.
+"""The async client's transport for NDJSON streams: a plain socket through anyio.
 
 Why: a task stream sends one NDJSON line per HTTP chunk, and the HTTP stacks hand chunks over
 one by one: httpx2's h11 at ≈ 6-7 µs each (on trio, and on asyncio without aiohttp), aiohttp
@@ -7,9 +7,11 @@ arrived) is stripped of its framing in one pass by `Dechunker`, as the sync clie
 `StdlibTransport` does, so the cost per line is mostly parsing its JSON (bench/RESULTS.md §2).
 It runs on asyncio and trio alike.
 
-Only task streams (`GET /tasks/{id}/stream`, long-lived) use it, and only when requests may
-skip httpx2's client (`_transport.bypass_client`: no client of the caller's, no proxy in the
-environment). Each stream opens its own connection and closes it when the stream is closed.
+Only NDJSON streams (`GET /tasks/{id}/stream`, `GET /chats/{id}/stream`: long-lived) use it,
+and only when requests may skip httpx2's client (`_transport.bypass_client`: no client of the
+caller's, no proxy in the environment). Each stream opens its own connection and closes it
+when the stream is closed (a chat's stream never ends by itself: its connection could not be
+kept anyway).
 Requests, responses and errors are httpx2's; it records `retry.SENT` like the other transports.
 """
 
@@ -31,7 +33,7 @@ READ_SIZE = 65_536
 MAX_HEAD = 65_536
 """The largest response head accepted."""
 _NO_BODY = frozenset({204, 304})
-_ERRORS = (
+NETWORK_ERRORS = (
     OSError,  # TimeoutError (a read timeout), resets, ssl.SSLError
     ChunkedEncodingError,
     anyio.BrokenResourceError,
@@ -69,15 +71,15 @@ class SocketStreamTransport(httpx2.AsyncBaseTransport):
             raise httpx2.ConnectTimeout(str(exc) or "timed out connecting") from exc
         except (OSError, ssl.SSLError, anyio.BrokenResourceError) as exc:
             raise httpx2.ConnectError(str(exc) or type(exc).__name__) from exc
-        reader = _Reader(stream, timeouts.get("read"))
+        reader = SocketReader(stream, timeouts.get("read"))
         try:
             request.extensions[SENT] = True  # from here on, bytes of the request may be out
             await stream.send(_head(request) + await request.aread())
             status, version, reason, headers = await reader.response_head()
-            framing = _framing(request.method, status, headers)
-        except _ERRORS as exc:
+            framing = body_framing(request.method, status, headers)
+        except NETWORK_ERRORS as exc:
             await anyio.aclose_forcefully(stream)
-            raise _translate(exc) from exc
+            raise translate_error(exc) from exc
         except BaseException:
             await anyio.aclose_forcefully(stream)
             raise
@@ -104,7 +106,7 @@ def _head(request: httpx2.Request) -> bytes:
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
-def _framing(method: str, status: int, headers: list[tuple[bytes, bytes]]) -> str | int:
+def body_framing(method: str, status: int, headers: list[tuple[bytes, bytes]]) -> str | int:
     """How the body ends: "chunked", after a length, or at "close"."""
     if method == "HEAD" or status in _NO_BODY:
         return 0
@@ -121,14 +123,16 @@ def _framing(method: str, status: int, headers: list[tuple[bytes, bytes]]) -> st
     return "close" if length is None else length
 
 
-class _Reader:
+class SocketReader:
     """Reads from the socket, each read bounded by the read timeout."""
 
-    __slots__ = ("_stream", "_timeout", "buffer")
+    __slots__ = ("_stream", "buffer", "timeout")
 
     def __init__(self, stream: anyio.abc.ByteStream, timeout: float | None) -> None:
         self._stream = stream
-        self._timeout = timeout
+        self.timeout = timeout
+        """Seconds each read may wait (None: no limit); a kept-alive connection's next
+        request sets its own."""
         self.buffer = b""
 
     async def read(self) -> bytes:
@@ -137,7 +141,7 @@ class _Reader:
             data, self.buffer = self.buffer, b""
             return data
         try:
-            with anyio.fail_after(self._timeout):
+            with anyio.fail_after(self.timeout):
                 return await self._stream.receive(READ_SIZE)
         except anyio.EndOfStream:
             return b""
@@ -174,7 +178,7 @@ class _Reader:
 
 
 class _ResponseStream(httpx2.AsyncByteStream):
-    def __init__(self, reader: _Reader, framing: str | int) -> None:
+    def __init__(self, reader: SocketReader, framing: str | int) -> None:
         self._reader = reader
         self._framing = framing
 
@@ -201,14 +205,14 @@ class _ResponseStream(httpx2.AsyncByteStream):
             else:
                 while data := await read():
                     yield data
-        except _ERRORS as exc:
-            raise _translate(exc) from exc
+        except NETWORK_ERRORS as exc:
+            raise translate_error(exc) from exc
 
     async def aclose(self) -> None:
         await self._reader.aclose()
 
 
-def _translate(exc: Exception) -> Exception:
+def translate_error(exc: Exception) -> Exception:
     """The httpx2 exception for a failure after the connection was made."""
     message = str(exc) or type(exc).__name__
     if isinstance(exc, TimeoutError):

@@ -1,11 +1,12 @@
-"""The async client's transport: aiohttp on asyncio when installed, httpx2's own elsewhere.
+"""The async client's transport: aiohttp on asyncio when installed, our own pool elsewhere.
 
 Why: measured on our machines (see bench/RESULTS.md), httpx2's connection pool drops from
 ~1,400 to ~450 requests/s between 100 and 1,000 requests in flight, and its h11-based
 streaming parses NDJSON lines 2-3x slower than aiohttp's. aiohttp behind httpx2's transport
 API keeps one client API (requests, responses, errors and timeouts are httpx2's) while the
 bytes move through aiohttp. aiohttp runs only on asyncio, so on trio (or without the
-`aiohttp` extra) the client uses httpx2's native transport. Pass `http_client=` to choose.
+`aiohttp` extra) the client uses its own keep-alive pool on anyio sockets (`_pool`), which
+costs the same per request however many connections are open. Pass `http_client=` to choose.
 
 Both record on each request whether any byte of it may have been written (`retry.SENT`), so a
 run is retried only after failures that provably happened before it left.
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 __all__ = [
     "AiohttpTransport",
     "AutoTransport",
-    "RecordingTransport",
     "bypass_client",
     "default_transport",
     "pool_limits",
@@ -134,10 +134,10 @@ class AutoTransport(httpx2.AsyncBaseTransport):
 
     @property
     def backend(self) -> str | None:
-        """`"aiohttp"` or `"httpx2"` once a request was sent; None before."""
+        """`"aiohttp"` or `"sockets"` (`_pool`) once a request was sent; None before."""
         if self._inner is None:
             return None
-        return "aiohttp" if isinstance(self._inner, AiohttpTransport) else "httpx2"
+        return "aiohttp" if isinstance(self._inner, AiohttpTransport) else "sockets"
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if self._inner is None:
@@ -145,51 +145,14 @@ class AutoTransport(httpx2.AsyncBaseTransport):
             if on_asyncio() and aiohttp_available():
                 self._inner = AiohttpTransport(max_connections=n)
             else:
-                self._inner = RecordingTransport(httpx2.AsyncHTTPTransport(limits=pool_limits(n)))
+                from inferencesh._async._pool import PooledTransport
+
+                self._inner = PooledTransport(max_connections=n)
         return await self._inner.handle_async_request(request)
 
     async def aclose(self) -> None:
         if self._inner is not None:
             await self._inner.aclose()
-
-
-class RecordingTransport(httpx2.AsyncBaseTransport):
-    """httpx2's own transport, recording whether each request may have been sent (`SENT`).
-
-    httpcore2 reports each step through the request's documented `trace` extension: only
-    `connection.*` steps (connecting, TLS, connect retries) come before the first byte of the
-    request; any other step means it may be on the wire.
-    """
-
-    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
-        self._inner = inner
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        extensions = request.extensions
-        extensions[SENT] = False
-        outer = extensions.get("trace")
-
-        async def trace(event: str, info: dict[str, Any]) -> None:
-            if not event.startswith("connection."):
-                extensions[SENT] = True
-            if outer is not None:
-                await outer(event, info)
-
-        extensions["trace"] = trace
-        try:
-            return await self._inner.handle_async_request(request)
-        finally:
-            _restore(extensions, "trace", outer)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-def _restore(extensions: MutableMapping[str, Any], key: str, value: Any) -> None:
-    if value is None:
-        extensions.pop(key, None)
-    else:
-        extensions[key] = value
 
 
 _SENDING: ContextVar[MutableMapping[str, Any] | None] = ContextVar("_SENDING", default=None)

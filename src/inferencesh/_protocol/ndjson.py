@@ -141,6 +141,11 @@ class Dechunker:
         self.done = False
         """Whether the last chunk and the trailers were read."""
 
+    @property
+    def rest(self) -> bytes:
+        """What was fed after the body's end (a kept-alive connection must have nothing)."""
+        return self._buf if self.done else b""
+
     def feed(self, data: bytes) -> bytes:
         """Add bytes of the body; return the data they complete (maybe b"")."""
         buf = self._buf + data if self._buf else data
