@@ -15,8 +15,8 @@ Clients, in one run, round-robin (the order rotated each round), medians over ro
   official-async       inferencesh 0.36.0 `await async_inference().tasks.get(id)` (a new
                        aiohttp session, so a new connection, per call)
   ours-asyncio         `await async_inference().tasks.get(id)` on asyncio (aiohttp transport)
-  ours-asyncio-httpx2  the same forced onto httpx2's own transport (what trio uses)
-  ours-trio            the same on trio (httpx2's transport)
+  ours-asyncio-pool    the same without aiohttp: the client's own pool (what trio uses)
+  ours-trio            the same on trio (the client's own pool)
 
 Every client parses the JSON body; ours also validates it into a `Task` model.
 
@@ -54,7 +54,7 @@ CLIENTS = [
     "aiohttp-raw",
     "official-async",
     "ours-asyncio",
-    "ours-asyncio-httpx2",
+    "ours-asyncio-pool",
     "ours-trio",
 ]
 FLOOR = "httpx-raw"
@@ -125,14 +125,14 @@ async def _ours(
     c: int,
     seconds: float,
     *,
-    httpx2_transport: bool,
+    no_aiohttp: bool,
     run: Callable[[Callable[[], Awaitable[object]], int, float], Awaitable[Result]],
 ) -> Result:
 
     from inferencesh import async_inference
 
-    if httpx2_transport:
-        # What AutoTransport picks on trio (or without aiohttp), here on asyncio.
+    if no_aiohttp:
+        # What AutoTransport picks on trio (or without aiohttp): its own pool, here on asyncio.
         from inferencesh._async import _transport
 
         _transport.aiohttp_available = lambda: False
@@ -149,20 +149,20 @@ async def _ours(
 def ours_asyncio(base: str, c: int, seconds: float) -> Result:
     import asyncio  # noqa: TID251
 
-    return asyncio.run(_ours(base, c, seconds, httpx2_transport=False, run=run_in_flight))
+    return asyncio.run(_ours(base, c, seconds, no_aiohttp=False, run=run_in_flight))
 
 
-def ours_asyncio_httpx2(base: str, c: int, seconds: float) -> Result:
+def ours_asyncio_pool(base: str, c: int, seconds: float) -> Result:
     import asyncio  # noqa: TID251
 
-    return asyncio.run(_ours(base, c, seconds, httpx2_transport=True, run=run_in_flight))
+    return asyncio.run(_ours(base, c, seconds, no_aiohttp=True, run=run_in_flight))
 
 
 def ours_trio(base: str, c: int, seconds: float) -> Result:
     import trio
 
     return trio.run(
-        functools.partial(_ours, base, c, seconds, httpx2_transport=False, run=run_in_flight_trio)
+        functools.partial(_ours, base, c, seconds, no_aiohttp=False, run=run_in_flight_trio)
     )
 
 
@@ -171,7 +171,7 @@ WORKERS: dict[str, Callable[[str, int, float], Result]] = {
     "httpx2-raw": httpx2_raw,
     "aiohttp-raw": aiohttp_raw,
     "ours-asyncio": ours_asyncio,
-    "ours-asyncio-httpx2": ours_asyncio_httpx2,
+    "ours-asyncio-pool": ours_asyncio_pool,
     "ours-trio": ours_trio,
 }
 
