@@ -31,11 +31,12 @@ import anyio
 import anyio.abc
 import httpx2
 
-from inferencesh._async._streams import (
-    MAX_HEAD,
+from inferencesh._async._wire import (
     NETWORK_ERRORS,
     SocketReader,
     body_framing,
+    says_close,
+    send_request,
     translate_error,
 )
 from inferencesh._protocol.ndjson import Dechunker
@@ -74,10 +75,16 @@ class PooledTransport(httpx2.AsyncBaseTransport):
     """httpx2's async transport API over kept-alive anyio sockets; see the module docstring."""
 
     def __init__(
-        self, *, max_connections: int = 100, keepalive_expiry: float = KEEPALIVE_EXPIRY
+        self,
+        *,
+        max_connections: int = 100,
+        keepalive_expiry: float = KEEPALIVE_EXPIRY,
+        keep_alive: bool = True,
     ) -> None:
+        """At most `max_connections` open; none kept after its exchange without `keep_alive`."""
         self._max = max(1, max_connections)
         self._expiry = keepalive_expiry
+        self._keep_alive = keep_alive
         self._idle: dict[_Origin, list[_Connection]] = {}
         self._open = 0
         self._waiters: deque[anyio.Event] = deque()
@@ -100,7 +107,7 @@ class PooledTransport(httpx2.AsyncBaseTransport):
             request.extensions[SENT] = True  # from here on, bytes of the request may be out
             try:
                 with anyio.fail_after(timeouts.get("write")):
-                    await _send_request(conn.stream, request)
+                    await send_request(conn.stream, request, close=not self._keep_alive)
             except TimeoutError as exc:
                 raise httpx2.WriteTimeout(str(exc) or "timed out sending the request") from exc
             status, version, reason, headers = await conn.reader.response_head()
@@ -111,10 +118,11 @@ class PooledTransport(httpx2.AsyncBaseTransport):
                 raise translate_error(exc) from exc
             raise
         keep = (
-            version == b"HTTP/1.1"
+            self._keep_alive
+            and version == b"HTTP/1.1"
             and framing != "close"
-            and not _says_close(headers)
-            and not _says_close(request.headers.raw)
+            and not says_close(headers)
+            and not says_close(request.headers.raw)
         )
         return httpx2.Response(
             status_code=status,
@@ -263,42 +271,6 @@ class _Body(httpx2.AsyncByteStream):
             await self._pool.put_back(conn)
         else:
             await self._pool.close_connection(conn)
-
-
-async def _send_request(stream: anyio.abc.ByteStream, request: httpx2.Request) -> None:
-    """Write the request: a body known whole goes with the head, a streamed one after it."""
-    try:
-        body: bytes | None = request.content
-    except httpx2.RequestNotRead:
-        body = None
-    headers = request.headers
-    chunked = body is None and "content-length" not in headers
-    lines = [b"%s %s HTTP/1.1" % (request.method.encode("ascii"), request.url.raw_path)]
-    for name, value in headers.raw:
-        if name.lower() == b"transfer-encoding":
-            continue  # set below, from how the body is sent
-        lines.append(name + b": " + value)
-    if chunked:
-        lines.append(b"Transfer-Encoding: chunked")
-    head = b"\r\n".join(lines) + b"\r\n\r\n"
-    if len(head) > MAX_HEAD:
-        raise httpx2.LocalProtocolError("request head too large")
-    if body is not None:
-        await stream.send(head + body)
-        return
-    await stream.send(head)
-    assert isinstance(request.stream, httpx2.AsyncByteStream)
-    async for chunk in request.stream:
-        if chunk:
-            await stream.send(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
-    if chunked:
-        await stream.send(b"0\r\n\r\n")
-
-
-def _says_close(headers: list[tuple[bytes, bytes]]) -> bool:
-    return any(
-        name.lower() == b"connection" and b"close" in value.lower() for name, value in headers
-    )
 
 
 def _default_port(url: httpx2.URL) -> int:
