@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
+from inferencesh._async._pool import PooledTransport
 from inferencesh._protocol.retry import SENT
 
 if TYPE_CHECKING:
@@ -145,8 +146,6 @@ class AutoTransport(httpx2.AsyncBaseTransport):
             if on_asyncio() and aiohttp_available():
                 self._inner = AiohttpTransport(max_connections=n)
             else:
-                from inferencesh._async._pool import PooledTransport
-
                 self._inner = PooledTransport(max_connections=n)
         return await self._inner.handle_async_request(request)
 

@@ -301,7 +301,14 @@ class AsyncInference(ClosingContext):
             function: The default entry point for the session's runs.
             setup: Setup parameters for the worker.
         """
-        return AsyncAppSession(self, app, idle_timeout=idle_timeout, function=function, setup=setup)
+        return AsyncAppSession(
+            self.tasks,
+            self.sessions,
+            app,
+            idle_timeout=idle_timeout,
+            function=function,
+            setup=setup,
+        )
 
     def agent(
         self,

@@ -24,7 +24,7 @@ from inferencesh.errors import (
 from inferencesh.models._status import TaskUpdate
 
 if TYPE_CHECKING:
-    from inferencesh._async.client import AsyncInference
+    from inferencesh._async.tasks import AsyncTasks
     from inferencesh.models.session import Session
     from inferencesh.models.task import Task
 
@@ -91,14 +91,16 @@ class AsyncAppSession:
 
     def __init__(
         self,
-        client: AsyncInference,
+        tasks: AsyncTasks,
+        sessions: AsyncSessions,
         app: str,
         *,
         idle_timeout: int | None,
         function: str | None,
         setup: Any,
     ) -> None:
-        self._client = client
+        self._tasks = tasks
+        self._sessions = sessions
         self._app = app
         self._idle_timeout = idle_timeout
         self._function = function
@@ -127,7 +129,7 @@ class AsyncAppSession:
             )
         opening = self.id is None
         try:
-            task = await self._client.run(
+            task = await self._tasks.run(
                 self._app,
                 input,
                 session=self.id or "new",
@@ -145,11 +147,11 @@ class AsyncAppSession:
 
     async def keepalive(self) -> Session:
         """Restart the session's idle timer."""
-        return await self._client.sessions.keepalive(self._require_id())
+        return await self._sessions.keepalive(self._require_id())
 
     async def info(self) -> Session:
         """Fetch the session's record."""
-        return await self._client.sessions.get(self._require_id())
+        return await self._sessions.get(self._require_id())
 
     async def end(self) -> None:
         """End the session now (leaving the `with` block does it too)."""
@@ -158,7 +160,7 @@ class AsyncAppSession:
         # Ended before any run, the handle is still done: a later run must not open a worker.
         self.ended = True
         if self.id is not None:
-            await self._client.sessions.end(self.id)
+            await self._sessions.end(self.id)
 
     async def __aenter__(self) -> Self:
         return self

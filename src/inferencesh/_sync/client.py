@@ -302,7 +302,14 @@ class Inference(ClosingContext):
             function: The default entry point for the session's runs.
             setup: Setup parameters for the worker.
         """
-        return AppSession(self, app, idle_timeout=idle_timeout, function=function, setup=setup)
+        return AppSession(
+            self.tasks,
+            self.sessions,
+            app,
+            idle_timeout=idle_timeout,
+            function=function,
+            setup=setup,
+        )
 
     def agent(
         self,

@@ -25,7 +25,7 @@ from inferencesh.errors import (
 from inferencesh.models._status import TaskUpdate
 
 if TYPE_CHECKING:
-    from inferencesh._sync.client import Inference
+    from inferencesh._sync.tasks import Tasks
     from inferencesh.models.session import Session
     from inferencesh.models.task import Task
 
@@ -90,14 +90,16 @@ class AppSession:
 
     def __init__(
         self,
-        client: Inference,
+        tasks: Tasks,
+        sessions: Sessions,
         app: str,
         *,
         idle_timeout: int | None,
         function: str | None,
         setup: Any,
     ) -> None:
-        self._client = client
+        self._tasks = tasks
+        self._sessions = sessions
         self._app = app
         self._idle_timeout = idle_timeout
         self._function = function
@@ -126,7 +128,7 @@ class AppSession:
             )
         opening = self.id is None
         try:
-            task = self._client.run(
+            task = self._tasks.run(
                 self._app,
                 input,
                 session=self.id or "new",
@@ -144,11 +146,11 @@ class AppSession:
 
     def keepalive(self) -> Session:
         """Restart the session's idle timer."""
-        return self._client.sessions.keepalive(self._require_id())
+        return self._sessions.keepalive(self._require_id())
 
     def info(self) -> Session:
         """Fetch the session's record."""
-        return self._client.sessions.get(self._require_id())
+        return self._sessions.get(self._require_id())
 
     def end(self) -> None:
         """End the session now (leaving the `with` block does it too)."""
@@ -157,7 +159,7 @@ class AppSession:
         # Ended before any run, the handle is still done: a later run must not open a worker.
         self.ended = True
         if self.id is not None:
-            self._client.sessions.end(self.id)
+            self._sessions.end(self.id)
 
     def __enter__(self) -> Self:
         return self
