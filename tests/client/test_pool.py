@@ -332,3 +332,47 @@ async def test_timeouts(raw: Any) -> None:
 async def test_other_schemes_are_unsupported() -> None:
     with pytest.raises(httpx2.UnsupportedProtocol):
         await PooledTransport().handle_async_request(httpx2.Request("GET", "ftp://example.com/x"))
+
+
+async def test_an_answer_before_the_whole_body_is_the_answer_not_the_failed_write(
+    anyio_backend: str,
+) -> None:
+    """A server may answer (a 413) before it read the body, and close: on trio that answer is
+    returned. (On asyncio anyio closes the transport when a write fails, and what was not read
+    yet goes with it: the write's error is raised, typed.)"""
+    answered = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            conn.sendall(
+                b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 8\r\nConnection: close\r\n\r\ntoo big!"
+            )
+            answered.set()
+            conn.shutdown(socket.SHUT_RDWR)
+        listener.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"x" * 1024
+        await anyio.to_thread.run_sync(answered.wait, 10)  # the server has answered and closed
+        for _ in range(4096):  # far more than any socket buffer takes: a write fails
+            yield b"y" * 65536
+
+    pool = PooledTransport()
+    request = httpx2.Request("POST", f"{url}/apps/run", content=body())
+    if anyio_backend == "asyncio":
+        with pytest.raises(httpx2.TransportError):
+            await pool.handle_async_request(request)
+    else:
+        response = await pool.handle_async_request(request)
+        assert response.status_code == 413 and await response.aread() == b"too big!"
+        await response.aclose()
+    assert request.extensions[SENT] is True
+    await pool.aclose()

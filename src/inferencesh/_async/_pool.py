@@ -103,6 +103,7 @@ class PooledTransport(httpx2.AsyncBaseTransport):
         origin = (url.scheme, url.raw_host.decode("ascii"), url.port or _default_port(url))
         conn = await self._obtain(origin, url, timeouts.get("connect"))
         conn.reader.timeout = timeouts.get("read")
+        write_error: Exception | None = None
         try:
             request.extensions[SENT] = True  # from here on, bytes of the request may be out
             try:
@@ -110,7 +111,16 @@ class PooledTransport(httpx2.AsyncBaseTransport):
                     await send_request(conn.stream, request, close=not self._keep_alive)
             except TimeoutError as exc:
                 raise httpx2.WriteTimeout(str(exc) or "timed out sending the request") from exc
-            status, version, reason, headers = await conn.reader.response_head()
+            except NETWORK_ERRORS as exc:
+                # The server may have answered before it read the whole body (a 413, say) and
+                # closed: that answer, if it came, is what the caller needs to hear.
+                write_error = exc
+            try:
+                status, version, reason, headers = await conn.reader.response_head()
+            except (*NETWORK_ERRORS, httpx2.RemoteProtocolError):
+                if write_error is not None:
+                    raise write_error from None
+                raise
             framing = body_framing(request.method, status, headers)
         except BaseException as exc:
             await self.close_connection(conn)
@@ -119,6 +129,7 @@ class PooledTransport(httpx2.AsyncBaseTransport):
             raise
         keep = (
             self._keep_alive
+            and write_error is None
             and version == b"HTTP/1.1"
             and framing != "close"
             and not says_close(headers)

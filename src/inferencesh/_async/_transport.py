@@ -15,6 +15,7 @@ run is retried only after failures that provably happened before it left.
 from __future__ import annotations
 
 import importlib.util
+import io
 import sys
 import urllib.request
 from collections.abc import AsyncIterator, MutableMapping
@@ -40,6 +41,8 @@ __all__ = [
 ]
 
 MAX_CONNECTIONS = 100
+LARGE_BODY = 1024 * 1024
+"""Request bodies larger than this go to aiohttp as a file-like object (written in chunks)."""
 INLINE_BODY = 256 * 1024
 """Bodies up to this size with a Content-Length are read before the response is returned:
 one read instead of httpx2's stream layers, and the connection is free again at once."""
@@ -223,6 +226,10 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         headers: Any = request.headers
         try:
             data = request.content or None
+            if data is not None and len(data) > LARGE_BODY:
+                # aiohttp writes bytes in one go (and warns past 1 MiB that it may hold up the
+                # loop); a file-like body it writes in chunks.
+                data = io.BytesIO(data)
         except httpx2.RequestNotRead:  # a streamed body, which aiohttp frames itself
             data = _body(request)
             headers = [(k, v) for k, v in headers.multi_items() if k != "transfer-encoding"]

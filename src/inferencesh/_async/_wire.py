@@ -68,9 +68,16 @@ async def send_request(
         return
     await stream.send(head)
     assert isinstance(request.stream, httpx2.AsyncByteStream)
-    async for chunk in request.stream:
-        if chunk:
-            await stream.send(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+    chunks = aiter(request.stream)
+    try:
+        async for chunk in chunks:
+            if chunk:
+                await stream.send(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+    finally:
+        # Left early (the write failed): the caller's generator is closed now, not by the GC.
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
     if chunked:
         await stream.send(b"0\r\n\r\n")
 
