@@ -13,6 +13,7 @@ import pytest
 from anyio.from_thread import start_blocking_portal
 
 from inferencesh import (
+    APIStatusError,
     ClientClosedError,
     ConfigurationError,
     FileNameError,
@@ -255,3 +256,22 @@ def test_an_async_client_used_in_a_second_event_loop_says_so(fault_proxy: FaultP
         assert fault_proxy.count() == sent  # refused before anything was sent
         assert first.call(echo) == {"text": "hi"}  # its own loop goes on using it
         first.call(client.aclose)
+
+
+async def test_a_body_over_the_servers_limit_is_its_413_not_a_broken_connection(
+    make_twin: Any, server: Any
+) -> None:
+    """The emulator refuses the body (by its declared length) before reading it, and closes:
+    every client hears its 413, not a reset (a body far larger than socket buffers)."""
+    emulator = server.emulator
+    saved = emulator.max_body_size
+    emulator.max_body_size = 1024
+    try:
+        twin = make_twin(max_retries=0)
+        for _ in range(5):  # a reset losing the answer was a race: try it more than once
+            with pytest.raises(APIStatusError) as info:
+                await twin("run", "infsh/echo", {"text": "x" * (32 * 1024 * 1024)}, wait=False)
+            assert info.value.status_code == 413
+            assert "max_body_size" in str(info.value)
+    finally:
+        emulator.max_body_size = saved

@@ -39,7 +39,7 @@ def test_a_body_over_the_limit_is_a_413_and_changes_nothing(
     response = http.post(path, content=pieces() if chunked else body)
     problem = assert_problem(response, 413, "payload_too_large")
     assert "1024 bytes" in problem["detail"] and "max_body_size" in problem["detail"]
-    assert response.headers["connection"] == "close"  # the rest of the body is not read
+    assert response.headers["connection"] == "close"  # the rest of the body was dropped
     assert _ids(local_emu) == before
     # The next request (a new connection) is served as usual.
     assert http.post("/tasks/list", json={}).status_code == 200
