@@ -43,21 +43,27 @@ async def slow_answers(flavour: str, quiet_server: Any, quiet_proxy: FaultProxy)
     await twin.close()
 
 
+@tool
+def lookup(key: str) -> str:
+    """Look a key up.
+
+    Args:
+        key: The key.
+    """
+    return f"value of {key}"
+
+
+def lookup_agent(twin: AgentTwin) -> Any:
+    """An agent whose model calls `lookup(key="k1")` once, then says "Found it."."""
+    return twin.agent(
+        core_app=scripted_core_app(call("lookup", key="k1"), reply("Found it.")), tools=[lookup]
+    )
+
+
 async def test_the_turn_ends_when_its_end_comes_before_the_answer_to_the_result_post(
     slow_answers: AgentTwin, quiet_proxy: FaultProxy, quiet_server: Any
 ) -> None:
-    @tool
-    def lookup(key: str) -> str:
-        """Look a key up.
-
-        Args:
-            key: The key.
-        """
-        return f"value of {key}"
-
-    agent = slow_answers.agent(
-        core_app=scripted_core_app(call("lookup", key="k1"), reply("Found it.")), tools=[lookup]
-    )
+    agent = lookup_agent(slow_answers)
     # The server takes the result (and the turn ends on the stream), but its answer to the
     # post never comes: the post times out, and its retry finds the result already taken.
     held = quiet_proxy.arm("POST", "/tools/", LateHeaders())
@@ -69,18 +75,7 @@ async def test_the_turn_ends_when_its_end_comes_before_the_answer_to_the_result_
 async def test_a_turn_the_stream_showed_whole_ends_without_fetching_the_chat(
     slow_answers: AgentTwin, quiet_proxy: FaultProxy
 ) -> None:
-    @tool
-    def lookup(key: str) -> str:
-        """Look a key up.
-
-        Args:
-            key: The key.
-        """
-        return f"value of {key}"
-
-    agent = slow_answers.agent(
-        core_app=scripted_core_app(call("lookup", key="k1"), reply("Found it.")), tools=[lookup]
-    )
+    agent = lookup_agent(slow_answers)
     answer = await slow_answers(agent.send_message, "Find k1.", wait_timeout=20)
     assert answer.text == "Found it."
     assert [m.role for m in answer.messages] == ["assistant", "tool", "assistant"]
