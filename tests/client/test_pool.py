@@ -376,3 +376,27 @@ async def test_an_answer_before_the_whole_body_is_the_answer_not_the_failed_writ
         await response.aclose()
     assert request.extensions[SENT] is True
     await pool.aclose()
+
+
+async def test_waiting_for_a_busy_pool_is_bounded_by_the_pool_timeout(raw: Any) -> None:
+    server = raw(lambda ex: ok())
+    server.gate = threading.Event()  # the first request holds the only connection
+    pool = PooledTransport(max_connections=1)
+    timeout = {"connect": 5.0, "read": 10.0, "write": 5.0, "pool": 0.05}
+
+    async def first() -> None:
+        request = httpx2.Request("GET", f"{server.url}/slow", extensions={"timeout": timeout})
+        response = await pool.handle_async_request(request)
+        await response.aread()
+        await response.aclose()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(first)
+        await anyio.to_thread.run_sync(server.wait_requests, 1)
+        waiting = httpx2.Request("GET", f"{server.url}/next", extensions={"timeout": timeout})
+        with pytest.raises(httpx2.PoolTimeout):
+            await pool.handle_async_request(waiting)
+        assert waiting.extensions[SENT] is False
+        server.gate.set()
+    await pool.aclose()
+    assert server.connections == 1

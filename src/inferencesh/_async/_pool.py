@@ -101,7 +101,10 @@ class PooledTransport(httpx2.AsyncBaseTransport):
             raise RuntimeError("the transport was closed")
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         origin = (url.scheme, url.raw_host.decode("ascii"), url.port or _default_port(url))
-        conn = await self._obtain(origin, url, timeouts.get("connect"))
+        try:
+            conn = await self._obtain(origin, url, timeouts)
+        except TimeoutError as exc:  # every connection stayed busy (nothing was sent)
+            raise httpx2.PoolTimeout(str(exc) or "no connection came free in time") from exc
         conn.reader.timeout = timeouts.get("read")
         write_error: Exception | None = None
         try:
@@ -152,8 +155,15 @@ class PooledTransport(httpx2.AsyncBaseTransport):
 
     # -- connections ------------------------------------------------------------------------
 
-    async def _obtain(self, origin: _Origin, url: httpx2.URL, timeout: float | None) -> _Connection:
-        """An idle connection to `origin`, else a new one once the limit allows it."""
+    async def _obtain(
+        self, origin: _Origin, url: httpx2.URL, timeouts: dict[str, float | None]
+    ) -> _Connection:
+        """An idle connection to `origin`, else a new one once the limit allows it.
+
+        Waiting for one is bounded by the `pool` timeout (`TimeoutError`).
+        """
+        pool = timeouts.get("pool")
+        until = None if pool is None else anyio.current_time() + pool
         while True:
             idle = self._idle.get(origin)
             while idle:
@@ -162,7 +172,7 @@ class PooledTransport(httpx2.AsyncBaseTransport):
                     return conn
                 await self.close_connection(conn)
             if self._open < self._max:
-                return await self._connect(origin, url, timeout)
+                return await self._connect(origin, url, timeouts.get("connect"))
             oldest = min(
                 (conn for conns in self._idle.values() for conn in conns),
                 key=lambda conn: conn.idle_since,
@@ -172,7 +182,8 @@ class PooledTransport(httpx2.AsyncBaseTransport):
                 self._idle[oldest.origin].remove(oldest)
                 await self.close_connection(oldest)
                 continue
-            await self._wait_for_change()
+            with anyio.fail_after(None if until is None else until - anyio.current_time()):
+                await self._wait_for_change()
 
     async def _wait_for_change(self) -> None:
         event = anyio.Event()
