@@ -73,7 +73,9 @@ def core_app(calls: int) -> dict[str, Any]:
 def serve_emulator() -> None:
     from inferencesh.local import Emulator, serve
 
-    emulator = Emulator(api_key=KEY, max_chats=100_000)
+    # Its default bounds (1,000 chats kept): with more its cost a turn grew with the chats it
+    # kept, and a round measured later paid for the rounds before it.
+    emulator = Emulator(api_key=KEY)
 
     serve(port=0, emulator=emulator, log_level="warning", announce=announce_url)
 
@@ -282,6 +284,9 @@ def main() -> None:
     turns: dict[str, list[Result]] = {n: [] for n in TURNS}
     emulator = [sys.executable, str(Path(__file__).resolve()), "--role", "emulator"]
     with process(emulator) as (base, server_pid):
+        if args.only != "overhead":
+            # Unmeasured: fills the emulator to the chats it keeps, the state every round sees.
+            measure_turns(TURNS[0], base, args.concurrency, args.seconds)
         for r in range(args.rounds):
             if args.only != "turns":
                 order = OVERHEAD[r % len(OVERHEAD) :] + OVERHEAD[: r % len(OVERHEAD)]
