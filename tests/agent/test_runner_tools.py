@@ -209,3 +209,30 @@ async def test_a_failure_of_the_runner_reaches_the_caller_as_itself(
     with pytest.raises(InternalServerError):
         await agents(agent.send_message, "Weather?")
     assert seen == [("get_weather", ("Paris", "celsius"))]
+
+
+async def test_finish_runs_the_rest_of_the_turn_unread(
+    agents: AgentTwin, seen: list[tuple[str, Any]]
+) -> None:
+    agent = agents.agent(
+        core_app=scripted_core_app(call("get_weather", city="Paris"), reply("It is 18 in Paris.")),
+        tools=[weather_tools(seen)],
+    )
+    if agents.is_async:
+        async with agent.stream("Weather in Paris?") as events:
+            first = await anext(events)
+            await events.finish()
+        answer = events.reply()
+    else:
+
+        def consume() -> tuple[Any, Any]:
+            with agent.stream("Weather in Paris?") as events:
+                first = next(events)
+                events.finish()
+            return first, events.reply()
+
+        first, answer = await anyio.to_thread.run_sync(consume)
+    assert first.type != "turn.finished"  # one event read, the rest of the turn left unread
+    assert answer.text == "It is 18 in Paris."
+    assert seen == [("get_weather", ("Paris", "celsius"))]  # the tool still ran, once
+    assert [c.status for c in answer.tool_calls] == ["completed"]

@@ -72,8 +72,13 @@ class AsyncAgentStream:
             await parent.outlet.emit(event)  # a nested agent: the calling turn sees it too
         return event
 
-    async def _drain(self) -> None:
-        """Run the turn to its end, its events told to no one but a calling turn."""
+    async def finish(self) -> None:
+        """Run the rest of the turn without reading its events (then `reply()` gives its end).
+
+        Inside the `with` block: the events not read yet are dropped (a calling turn, for a
+        nested agent, still sees them), the tools still run, and the turn goes to its end; a
+        failure of the turn is raised as the block exits.
+        """
         parent = self._state.parent
         await self._pump.drain(parent.outlet.emit if parent is not None else None)
 
@@ -195,7 +200,7 @@ class AsyncAgent:
             text, files=files, approve=approve, context=context, wait_timeout=wait_timeout
         )
         async with stream:
-            await stream._drain()  # pyright: ignore[reportPrivateUsage]
+            await stream.finish()
         return stream.reply()
 
     def stream(
@@ -234,7 +239,7 @@ class AsyncAgent:
         """
         stream = self.stream(None, approve=approve, wait_timeout=wait_timeout)
         async with stream:
-            await stream._drain()  # pyright: ignore[reportPrivateUsage]
+            await stream.finish()
         return stream.reply()
 
     async def run(
@@ -259,7 +264,7 @@ class AsyncAgent:
         state.output_schema = output_schema(output_type)
         stream = AsyncAgentStream(self._turns, state, detach=False)
         async with stream:
-            await stream._drain()  # pyright: ignore[reportPrivateUsage]
+            await stream.finish()
         output = stream.reply().output
         if output is None:
             output = (await self.get_chat()).output

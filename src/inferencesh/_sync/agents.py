@@ -73,8 +73,13 @@ class AgentStream:
             parent.outlet.emit(event)  # a nested agent: the calling turn sees it too
         return event
 
-    def _drain(self) -> None:
-        """Run the turn to its end, its events told to no one but a calling turn."""
+    def finish(self) -> None:
+        """Run the rest of the turn without reading its events (then `reply()` gives its end).
+
+        Inside the `with` block: the events not read yet are dropped (a calling turn, for a
+        nested agent, still sees them), the tools still run, and the turn goes to its end; a
+        failure of the turn is raised as the block exits.
+        """
         parent = self._state.parent
         self._pump.drain(parent.outlet.emit if parent is not None else None)
 
@@ -196,7 +201,7 @@ class Agent:
             text, files=files, approve=approve, context=context, wait_timeout=wait_timeout
         )
         with stream:
-            stream._drain()  # pyright: ignore[reportPrivateUsage]
+            stream.finish()
         return stream.reply()
 
     def stream(
@@ -235,7 +240,7 @@ class Agent:
         """
         stream = self.stream(None, approve=approve, wait_timeout=wait_timeout)
         with stream:
-            stream._drain()  # pyright: ignore[reportPrivateUsage]
+            stream.finish()
         return stream.reply()
 
     def run(
@@ -260,7 +265,7 @@ class Agent:
         state.output_schema = output_schema(output_type)
         stream = AgentStream(self._turns, state, detach=False)
         with stream:
-            stream._drain()  # pyright: ignore[reportPrivateUsage]
+            stream.finish()
         output = stream.reply().output
         if output is None:
             output = (self.get_chat()).output
