@@ -17,7 +17,7 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
-async def test_async_client_picks_aiohttp_on_asyncio_and_httpx2_on_trio(
+async def test_async_client_picks_aiohttp_on_asyncio_and_its_own_pool_on_trio(
     anyio_backend: str, server: Any
 ) -> None:
     transport = AutoTransport()
