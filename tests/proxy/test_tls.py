@@ -18,7 +18,7 @@ import uvicorn
 
 from inferencesh.proxy import AsgiProxy, wsgi_proxy
 from inferencesh.proxy._core import ProxyCore
-from tests.proxy._servers import Upstream, _bind, serve_asgi, serve_wsgi
+from tests.proxy._servers import Upstream, _bind, _Uvicorn, serve_asgi, serve_wsgi
 from tests.proxy.conftest import SERVER_KEY
 
 EXTENSIONS = """\
@@ -74,10 +74,14 @@ def tls_upstream(certificates: Path) -> Iterator[tuple[str, Upstream]]:
         ssl_certfile=str(certificates / "server.pem"),
         ssl_keyfile=str(certificates / "server.key"),
     )
-    server = uvicorn.Server(config)
+    ready = threading.Event()
+    server = _Uvicorn(config, ready)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
+        # Listening only once uvicorn has started: a request before that would be refused.
+        if not ready.wait(10) or not server.started:
+            raise RuntimeError("uvicorn did not start")
         yield f"https://localhost:{sock.getsockname()[1]}", app
     finally:
         server.should_exit = True
