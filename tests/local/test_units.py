@@ -8,6 +8,7 @@ import zlib
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import httpx2
 import pytest
 from pydantic import BaseModel
@@ -169,21 +170,45 @@ async def test_topics_end_streams_now_or_for_good() -> None:
 
 
 @pytest.mark.anyio
-async def test_a_waiting_subscriber_wakes_on_publish_from_another_thread() -> None:
+@pytest.mark.parametrize("where", ["another thread", "the loop's thread"])
+async def test_a_waiting_subscriber_wakes_on_publish(where: str) -> None:
     topic = Topic()
     sub = topic.subscribe()
     got: list[list[StreamItem]] = []
-    async with anyio.create_task_group() as tg:
+    # Well within the wait's own 30 s: only a wake-up gets it back in time.
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
 
-        async def wait() -> None:
-            got.append(await sub.next_batch(30))
+            async def wait() -> None:
+                got.append(await sub.next_batch(30))
 
-        tg.start_soon(wait)
-        await anyio.to_thread.run_sync(topic.wait_for_subscribers, 1, 5)
-        await anyio.to_thread.run_sync(topic.publish, StreamItem(b"x"))
+            tg.start_soon(wait)
+            await anyio.wait_all_tasks_blocked()  # it waits in next_batch now
+            if where == "another thread":
+                await anyio.to_thread.run_sync(topic.publish, StreamItem(b"x"))
+            else:
+                topic.publish(StreamItem(b"x"))
     assert [i.line for i in got[0]] == [b"x"]
     sub.close()
     assert topic.subscriber_count == 0
+
+
+@pytest.mark.anyio
+async def test_a_waiting_subscriber_wakes_when_closed_from_another_thread_or_times_out() -> None:
+    topic = Topic()
+    sub = topic.subscribe()
+    assert await sub.next_batch(0.01) == []  # nothing came: an empty batch
+    got: list[list[StreamItem]] = []
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+
+            async def wait() -> None:
+                got.append(await sub.next_batch(30))
+
+            tg.start_soon(wait)
+            await anyio.wait_all_tasks_blocked()
+            await anyio.to_thread.run_sync(topic.close)
+    assert got[0][0].final and not got[0][0].line
 
 
 def test_png_encoder_checks_its_rows() -> None:

@@ -228,7 +228,15 @@ class StoreBase:
         excess = len(self._chats) - self.max_chats
         if excess <= 0:
             return
-        for chat in [c for c in self._chats.values() if not c.busy][:excess]:
+        # Oldest first, and stop at the last one needed: the old end is nearly all idle, and
+        # checking every kept chat on each new one cost more than the rest of a turn's bookkeeping.
+        victims: list[Chat] = []
+        for chat in self._chats.values():
+            if not chat.busy:
+                victims.append(chat)
+                if len(victims) == excess:
+                    break
+        for chat in victims:
             del self._chats[chat.id]
             for run in chat.runs:
                 self._runs.pop(run.id, None)

@@ -3,12 +3,14 @@
 Tasks (the runner) and agent turns (model calls, server tools, approval timers) each run on
 one, not on the loop serving HTTP: the emulator then behaves the same whether uvicorn, an
 in-process transport or both serve it, and a slow app or model never stalls a request.
-Anything may be started from any thread with `spawn`; a failure in it is logged, never lost
-and never fatal to the loop.
+Anything may be started from any thread with `spawn`, which never waits for the loop (it
+schedules the start there: waiting, through anyio's blocking portal, cost a thread switch per
+agent step); a failure in it is logged, never lost and never fatal to the loop.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -17,6 +19,8 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 from anyio.from_thread import BlockingPortal
+
+from inferencesh.local.core._wake import Schedule, scheduler
 
 __all__ = ["BackgroundLoop"]
 
@@ -33,20 +37,33 @@ class BackgroundLoop:
         self._lock = threading.Lock()
         self._portal: BlockingPortal | None = None
         self._group: TaskGroup | None = None
+        self._schedule: Schedule | None = None
+        self._gone: type[BaseException] = RuntimeError
+        self._context = contextvars.Context()
         self._thread: threading.Thread | None = None
         self._thread_id: int | None = None
 
     def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
         """Run `fn(*args)` on the loop soon (from any thread, never blocking)."""
-        portal = self._ensure_started()
+        self._ensure_started()
+        group, schedule = self._group, self._schedule
+        if group is None or schedule is None:
+            return  # closed meanwhile
         if threading.get_ident() == self._thread_id:
-            assert self._group is not None
-            self._group.start_soon(self._guard, fn, args)
+            group.start_soon(self._guard, fn, args)
             return
         try:
-            portal.start_task_soon(self._guard, fn, args)
-        except RuntimeError:
-            pass  # the loop is stopping: nothing runs any more
+            # In the loop's context: anyio finds its event loop through a context variable.
+            run = self._context.copy().run
+            schedule(lambda: run(self._start_soon, group, fn, args))
+        except self._gone:
+            pass  # the loop has stopped: nothing runs any more
+
+    def _start_soon(
+        self, group: TaskGroup, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]
+    ) -> None:
+        if self._group is group:  # else the loop is stopping: nothing starts any more
+            group.start_soon(self._guard, fn, args)
 
     def on_loop(self) -> bool:
         """Whether the caller runs on the loop's thread."""
@@ -75,7 +92,7 @@ class BackgroundLoop:
         """Cancel everything on the loop and stop its thread."""
         with self._lock:
             portal, thread = self._portal, self._thread
-            self._portal = self._thread = self._group = None
+            self._portal = self._thread = self._group = self._schedule = None
         if portal is None or thread is None or threading.get_ident() == self._thread_id:
             return
         try:
@@ -97,7 +114,7 @@ class BackgroundLoop:
             ready.wait()
             if isinstance(box[0], BaseException):
                 raise RuntimeError(f"the emulator's loop {self._name} did not start") from box[0]
-            portal, self._group = box
+            portal, self._group, self._schedule, self._gone, self._context = box
             self._portal, self._thread = portal, thread
             return portal
 
@@ -114,7 +131,7 @@ class BackgroundLoop:
             self._thread_id = threading.get_ident()
             if self._on_start is not None:
                 self._on_start()
-            box.extend([portal, group])
+            box.extend([portal, group, *scheduler(), contextvars.copy_context()])
             ready.set()
             await portal.sleep_until_stopped()
             group.cancel_scope.cancel()

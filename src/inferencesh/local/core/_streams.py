@@ -6,9 +6,12 @@ A buffer is bounded (`Topic.max_buffered` bytes): a subscriber that does not rea
 client stopped reading, so the response cannot write - is dropped once it falls that far
 behind: its buffer is freed, it gets nothing more, and its stream breaks off (no clean end,
 so the client knows it missed lines and reconnects for a fresh snapshot).
-Publishing never waits on an event loop: it appends under a lock and notifies a condition, and
-the response waits for that condition in a worker thread. So no event loop can ever block on
-another, whatever mix of threads and loops the emulator is hosted in.
+Publishing never waits on an event loop: it appends under a lock and wakes the response's
+waiter: directly on the waiter's own thread, else by scheduling the wake-up on its loop
+(`call_soon_threadsafe`, trio's `run_sync_soon`), which never blocks. So no event loop can ever
+block on another, whatever mix of threads and loops the emulator is hosted in. (The wait was a
+worker thread blocked on a condition: a thread hop per batch, about a third of the emulator's
+CPU for an agent's turn.)
 
 `EventStream` is the response: it writes the resource's snapshot first, then one line per
 published item, each in its own chunk as it happens; `{"type":"heartbeat"}` after each quiet
@@ -27,9 +30,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import anyio
-import anyio.to_thread
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
+
+from inferencesh.local.core._wake import waker
 
 __all__ = [
     "DEFAULT_MAX_BUFFERED",
@@ -105,22 +109,22 @@ class Subscription:
     def __init__(self, topic: Topic | None = None, max_buffered: int | None = None) -> None:
         self._topic = topic
         self._max_buffered = max_buffered
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._items: deque[StreamItem] = deque()
         self._buffered = 0
         self._closed = False
         self._dropped = False
-        self._limiter: anyio.CapacityLimiter | None = None
+        self._wake: Callable[[], None] | None = None
 
     @property
     def dropped(self) -> bool:
         """Whether it fell too far behind and was dropped."""
-        with self._cond:
+        with self._lock:
             return self._dropped
 
     def push(self, item: StreamItem) -> None:
         """Queue `item` (from any thread; never blocks on an event loop)."""
-        with self._cond:
+        with self._lock:
             if self._closed:
                 return
             size = len(item.line)
@@ -132,37 +136,41 @@ class Subscription:
             else:
                 self._items.append(item)
                 self._buffered += size
-            self._cond.notify_all()
+            wake, self._wake = self._wake, None
             dropped = self._dropped
+        if wake is not None:
+            wake()
         if dropped and self._topic is not None:
             self._topic.unsubscribe(self)
 
     def close(self) -> None:
         """Stop receiving; wakes a waiting `next_batch`."""
-        with self._cond:
+        with self._lock:
             self._closed = True
-            self._cond.notify_all()
+            wake, self._wake = self._wake, None
+        if wake is not None:
+            wake()
         if self._topic is not None:
             self._topic.unsubscribe(self)
 
     async def next_batch(self, timeout: float) -> list[StreamItem]:
-        """Everything published since the last call, waiting up to `timeout` s for something."""
-        with self._cond:
+        """Everything published since the last call, waiting up to `timeout` s for something.
+
+        One waiter at a time (the stream response that drains it).
+        """
+        with self._lock:
             if self._items or self._closed or timeout <= 0:
                 return self._drain()
-        if self._limiter is None:
-            # Our own limiter: a long-lived stream must not use up the shared thread pool.
-            self._limiter = anyio.CapacityLimiter(1)
-        await anyio.to_thread.run_sync(
-            self._wait, timeout, abandon_on_cancel=True, limiter=self._limiter
-        )
-        with self._cond:
+            arrived = anyio.Event()
+            self._wake = waker(arrived.set)
+        try:
+            with anyio.move_on_after(timeout):
+                await arrived.wait()
+        finally:
+            with self._lock:
+                self._wake = None
+        with self._lock:
             return self._drain()
-
-    def _wait(self, timeout: float) -> None:
-        with self._cond:
-            if not self._items and not self._closed:
-                self._cond.wait(timeout)
 
     def _drain(self) -> list[StreamItem]:
         items = list(self._items)
