@@ -20,6 +20,8 @@ BENCH = Path(__file__).resolve().parent
 WORK = BENCH / ".work"
 OFFICIAL_VENV = WORK / "official"
 OFFICIAL_VERSION = "0.36.0"
+OFFICIAL_JS = WORK / "official-js"
+OFFICIAL_JS_VERSION = "0.6.54"
 
 
 def official_python() -> Path:
@@ -45,6 +47,30 @@ def official_python() -> Path:
             check=True,
         )
     return python
+
+
+def official_js_sdk() -> Path:
+    """The official JS SDK's package directory (`@inferencesh/sdk@0.6.54`), npm-installed on
+    demand under `bench/.work/` (git-ignored)."""
+    package = OFFICIAL_JS / "node_modules" / "@inferencesh" / "sdk"
+    if not (package / "package.json").exists():
+        print(f"installing @inferencesh/sdk@{OFFICIAL_JS_VERSION} into {OFFICIAL_JS} ...")
+        OFFICIAL_JS.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--prefix",
+                str(OFFICIAL_JS),
+                "--no-audit",
+                "--no-fund",
+                "--ignore-scripts",
+                "--loglevel=error",
+                f"@inferencesh/sdk@{OFFICIAL_JS_VERSION}",
+            ],
+            check=True,
+        )
+    return package
 
 
 @contextlib.contextmanager

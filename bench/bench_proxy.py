@@ -2,10 +2,12 @@
 
 Processes (each its own, all on loopback): the emulator (`inferencesh.local`, uvicorn), the
 raw benchmark server (`_server.py`, far faster than anything Python-level behind it), the
-ASGI proxy (`asgi_proxy()` under uvicorn) and the WSGI proxy (`wsgi_proxy()` under gunicorn,
-one worker, 128 threads), both allowing the two upstreams. Each measurement runs in a fresh
+ASGI proxy (`asgi_proxy()` under uvicorn), the WSGI proxy (`wsgi_proxy()` under gunicorn,
+one worker, 128 threads) and, as the floor, the official JS SDK's proxy (`_proxy_js.mjs`: its
+`processProxyRequest` on node's http server, `@inferencesh/sdk` 0.6.54 npm-installed under
+`bench/.work/`), each allowing the upstreams. Each measurement runs in a fresh
 client process (aiohttp, so the client is not the bottleneck), round-robin over the ways in
-(direct, asgi, wsgi), the order rotated each round; tables give medians over rounds and
+(direct, asgi, wsgi, official-js), the order rotated each round; tables give medians over rounds and
 ratios as the median of per-round ratios.
 
 - **stream**: lines/s of one NDJSON task stream, from its first line to its last. From the
@@ -44,6 +46,7 @@ from _common import (
     load,
     machine,
     median,
+    official_js_sdk,
     process,
     run_in_flight,
     run_worker,
@@ -52,7 +55,8 @@ from _common import (
 )
 
 KEY = "sk-bench-proxy-key"
-WAYS = ["direct", "asgi", "wsgi"]
+WAYS = ["direct", "asgi", "wsgi", "official-js"]
+PROXIES = WAYS[1:]
 
 
 # ------------------------------------------------------------------ servers (their own processes)
@@ -238,8 +242,10 @@ def main() -> None:
         allowed = ",".join(u.removeprefix("http://") for u in (emu, *raw.values()))
         asgi, asgi_pid = stack.enter_context(process([*me, "--role", "asgi", "--allowed", allowed]))
         wsgi, wsgi_pid = stack.enter_context(gunicorn(allowed))
-        vias = {"direct": "direct", "asgi": asgi, "wsgi": wsgi}
-        pids = {"asgi": asgi_pid, "wsgi": wsgi_pid}
+        js_argv = ["node", str(BENCH / "_proxy_js.mjs"), str(official_js_sdk()), allowed]
+        js, js_pid = stack.enter_context(process(js_argv, env={"BENCH_PROXY_KEY": KEY}))
+        vias = {"direct": "direct", "asgi": asgi, "wsgi": wsgi, "official-js": js}
+        pids = {"asgi": asgi_pid, "wsgi": wsgi_pid, "official-js": js_pid}
         finished = _finished_task(emu)
         in_flight = ["--concurrency", str(args.concurrency), "--seconds", str(args.seconds)]
         fast, slow = raw[args.delay_ms], raw[args.slow_ms]
@@ -272,12 +278,12 @@ def main() -> None:
                 run_worker(
                     [*me, *argv, "--via", via] + (["--seconds", "0.5"] if "rps" in argv else [])
                 )
-        rss_start = {"asgi": rss_mib(asgi_pid), "wsgi": rss_mib(wsgi_pid)}
+        rss_start = {way: rss_mib(pid) for way, pid in pids.items()}
         results: dict[str, dict[str, list[dict[str, float]]]] = {
             c: {w: [] for w in WAYS} for c in cases
         }
         for r in range(args.rounds):
-            order = WAYS[r % 3 :] + WAYS[: r % 3]
+            order = WAYS[r % len(WAYS) :] + WAYS[: r % len(WAYS)]
             for case, argv in cases.items():
                 for way in order:
                     before = cpu_seconds(pids[way]) if way in pids else 0.0
@@ -286,7 +292,7 @@ def main() -> None:
                         units = result["requests"] if "requests" in result else result["lines"]
                         result["proxy_cpu_us"] = (cpu_seconds(pids[way]) - before) / units * 1e6
                     results[case][way].append(result)
-        rss_end = {"asgi": rss_mib(asgi_pid), "wsgi": rss_mib(wsgi_pid)}
+        rss_end = {way: rss_mib(pid) for way, pid in pids.items()}
     print(f"load after: {load()}")
     report(results, rss_start, rss_end, args)
 
@@ -345,7 +351,7 @@ def report(
     print(
         table(
             ["proxy", "RSS after warm-up (MiB)", "RSS after the rounds (MiB)"],
-            [[w, f"{rss_start[w]:.1f}", f"{rss_end[w]:.1f}"] for w in ("asgi", "wsgi")],
+            [[w, f"{rss_start[w]:.1f}", f"{rss_end[w]:.1f}"] for w in PROXIES],
         )
     )
 
