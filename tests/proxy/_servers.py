@@ -191,6 +191,65 @@ class Canary:
             server.server_close()
 
 
+class _KeepAliveHandler(socketserver.BaseRequestHandler):
+    server: _KeepAliveServer
+
+    def handle(self) -> None:
+        owner = self.server.owner
+        with owner.lock:
+            owner.connections += 1
+        buffer = b""
+        with contextlib.suppress(OSError):
+            self.request.settimeout(5)
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    data = self.request.recv(65536)
+                    if not data:
+                        return
+                    buffer += data
+                head, buffer = buffer.split(b"\r\n\r\n", 1)
+                path = head.split(b" ", 2)[1]
+                body = b'{"ok":true}'
+                if path.startswith(b"/chunked"):
+                    framed = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+                    extra = b"transfer-encoding: chunked\r\n"
+                else:
+                    framed, extra = body, b"content-length: %d\r\n" % len(body)
+                self.request.sendall(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                    + extra
+                    + b"\r\n"
+                    + framed
+                )
+
+
+class _KeepAliveServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    owner: KeepAlive
+
+
+class KeepAlive:
+    """An HTTP/1.1 upstream that keeps connections open and counts them.
+
+    `GET /chunked...` answers with a chunked body, anything else with a `Content-Length` one.
+    """
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.lock = threading.Lock()
+        self._server = _KeepAliveServer(("127.0.0.1", 0), _KeepAliveHandler)
+        self._server.owner = self
+        self.host = f"127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
 @dataclass
 class Seen:
     """One request as the recording upstream received it."""

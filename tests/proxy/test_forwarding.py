@@ -15,7 +15,7 @@ import pytest
 
 from inferencesh.errors import ConfigurationError
 from inferencesh.proxy import ProxyRefused, ProxyRequest, asgi_proxy, wsgi_proxy
-from tests.proxy._servers import Upstream, free_port, serve_asgi, serve_wsgi
+from tests.proxy._servers import KeepAlive, Upstream, free_port, serve_asgi, serve_wsgi
 from tests.proxy.conftest import BROWSER_KEY, SERVER_KEY, options
 
 BROWSER_HEADERS = {
@@ -171,6 +171,27 @@ def serve(request: pytest.FixtureRequest) -> Any:
             app.close()
 
     return make
+
+
+@pytest.mark.parametrize("path", ["/sized", "/chunked"])
+def test_one_upstream_connection_serves_calls_one_after_another(
+    serve: Any, path: str, http: httpx2.Client
+) -> None:
+    """A body read to its end gives its connection back to the pool.
+
+    (The WSGI proxy once opened a connection per call: `http.client` does not mark a
+    `Content-Length` body finished when it is read in pieces to exactly its length.)
+    """
+    upstream = KeepAlive()
+    try:
+        with serve(api_key=SERVER_KEY, allowed_hosts=(upstream.host,)) as url:
+            for _ in range(3):
+                target = f"http://{upstream.host}{path}"
+                response = http.get(url, headers={"x-inf-target-url": target})
+                assert response.status_code == 200 and response.json() == {"ok": True}
+        assert upstream.connections == 1
+    finally:
+        upstream.close()
 
 
 @pytest.fixture

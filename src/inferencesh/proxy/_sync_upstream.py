@@ -61,6 +61,10 @@ class SyncResponse:
         if conn is None:
             return
         response = self._response
+        if not response.isclosed() and not response.chunked and response.length == 0:
+            # Read in pieces to exactly its `Content-Length`, a body is not marked finished
+            # (`read1` stops short of the check that would): this read does it, for no bytes.
+            response.read()
         if response.isclosed() and not response.will_close:
             self._upstream.give_back(self._key, conn)
         else:
