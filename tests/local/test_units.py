@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import threading
 import zlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -17,7 +18,7 @@ from inferencesh.local import AppContext, Emulator, RegisteredApp
 from inferencesh.local.apps._png import encode_png
 from inferencesh.local.apps._registry import parse_ref
 from inferencesh.local.core._ids import Clock
-from inferencesh.local.core._streams import StreamItem, Topic
+from inferencesh.local.core._streams import StreamItem, Subscription, Topic
 from inferencesh.local.tasks._state import TaskStore
 from inferencesh.models.task import TaskStatus
 from tests.local._support import lines_of, run
@@ -169,13 +170,14 @@ async def test_topics_end_streams_now_or_for_good() -> None:
     assert topic.subscriber_count == 0
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize("where", ["another thread", "the loop's thread"])
-async def test_a_waiting_subscriber_wakes_on_publish(where: str) -> None:
-    topic = Topic()
-    sub = topic.subscribe()
+async def _batch_woken_by(
+    sub: Subscription, wake: Callable[[], Awaitable[object]]
+) -> list[StreamItem]:
+    """The batch `sub.next_batch(30)` returns when `wake()` runs once it waits.
+
+    Within 5 s, well inside the wait's own 30: only a wake-up gets it back in time.
+    """
     got: list[list[StreamItem]] = []
-    # Well within the wait's own 30 s: only a wake-up gets it back in time.
     with anyio.fail_after(5):
         async with anyio.create_task_group() as tg:
 
@@ -184,11 +186,23 @@ async def test_a_waiting_subscriber_wakes_on_publish(where: str) -> None:
 
             tg.start_soon(wait)
             await anyio.wait_all_tasks_blocked()  # it waits in next_batch now
-            if where == "another thread":
-                await anyio.to_thread.run_sync(topic.publish, StreamItem(b"x"))
-            else:
-                topic.publish(StreamItem(b"x"))
-    assert [i.line for i in got[0]] == [b"x"]
+            await wake()
+    return got[0]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("where", ["another thread", "the loop's thread"])
+async def test_a_waiting_subscriber_wakes_on_publish(where: str) -> None:
+    topic = Topic()
+    sub = topic.subscribe()
+
+    async def publish() -> None:
+        if where == "another thread":
+            await anyio.to_thread.run_sync(topic.publish, StreamItem(b"x"))
+        else:
+            topic.publish(StreamItem(b"x"))
+
+    assert [i.line for i in await _batch_woken_by(sub, publish)] == [b"x"]
     sub.close()
     assert topic.subscriber_count == 0
 
@@ -198,17 +212,8 @@ async def test_a_waiting_subscriber_wakes_when_closed_from_another_thread_or_tim
     topic = Topic()
     sub = topic.subscribe()
     assert await sub.next_batch(0.01) == []  # nothing came: an empty batch
-    got: list[list[StreamItem]] = []
-    with anyio.fail_after(5):
-        async with anyio.create_task_group() as tg:
-
-            async def wait() -> None:
-                got.append(await sub.next_batch(30))
-
-            tg.start_soon(wait)
-            await anyio.wait_all_tasks_blocked()
-            await anyio.to_thread.run_sync(topic.close)
-    assert got[0][0].final and not got[0][0].line
+    batch = await _batch_woken_by(sub, lambda: anyio.to_thread.run_sync(topic.close))
+    assert batch[0].final and not batch[0].line
 
 
 def test_png_encoder_checks_its_rows() -> None:
