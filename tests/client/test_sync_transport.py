@@ -232,6 +232,34 @@ def test_a_stream_cut_mid_body_is_a_protocol_error(
     assert len(sockets) == 1 and sockets[0].fileno() == -1
 
 
+def test_a_sized_body_cut_short_is_a_protocol_error() -> None:
+    """A body with a `Content-Length` the server never reaches is not taken as whole."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            head = b"HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\n"
+            conn.sendall(head + b"content-length: 100\r\n\r\n" + b'{"a":1}\n')
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/tasks/t/stream"
+    try:
+        with httpx2.Client(transport=StdlibTransport()) as http:
+            request = http.build_request("GET", url, headers=NDJSON)
+            with closing(http.send(request, stream=True)) as response:
+                received = b""
+                with pytest.raises(httpx2.RemoteProtocolError, match="92 bytes before the end"):
+                    for chunk in response.iter_bytes():
+                        received += chunk
+        assert received == b'{"a":1}\n'
+    finally:
+        thread.join(5)
+        listener.close()
+
+
 def test_cut_streams_reconnect_through_the_transport(
     server: Any, opened: list[httpx2.Response]
 ) -> None:

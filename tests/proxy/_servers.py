@@ -95,7 +95,7 @@ def serve_wsgi(app: Callable[..., Any]) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def serve_gunicorn(app: str, env: Mapping[str, str]) -> Iterator[str]:
+def serve_gunicorn(app: str, env: Mapping[str, str], *options: str) -> Iterator[str]:
     """Serve the WSGI app `module:name` with gunicorn (threaded workers) in a subprocess.
 
     The listening socket is bound here and handed over, so the URL is known before gunicorn
@@ -121,6 +121,7 @@ def serve_gunicorn(app: str, env: Mapping[str, str]) -> Iterator[str]:
         "warning",
         "--graceful-timeout",
         "2",
+        *options,
         app,
     ]
     proc = subprocess.Popen(
@@ -210,6 +211,10 @@ class _KeepAliveHandler(socketserver.BaseRequestHandler):
                 head, buffer = buffer.split(b"\r\n\r\n", 1)
                 path = head.split(b" ", 2)[1]
                 body = b'{"ok":true}'
+                if path.startswith(b"/short"):  # promises more than it sends, then closes
+                    head = b"HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\n"
+                    self.request.sendall(head + b"content-length: 100\r\n\r\n" + body)
+                    return
                 if path.startswith(b"/chunked"):
                     framed = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
                     extra = b"transfer-encoding: chunked\r\n"
@@ -232,7 +237,8 @@ class _KeepAliveServer(socketserver.ThreadingTCPServer):
 class KeepAlive:
     """An HTTP/1.1 upstream that keeps connections open and counts them.
 
-    `GET /chunked...` answers with a chunked body, anything else with a `Content-Length` one.
+    `GET /chunked...` answers with a chunked body, `GET /short...` with fewer bytes than its
+    `Content-Length` (then closes), anything else with a `Content-Length` body.
     """
 
     def __init__(self) -> None:

@@ -15,7 +15,14 @@ import pytest
 
 from inferencesh.errors import ConfigurationError
 from inferencesh.proxy import ProxyRefused, ProxyRequest, asgi_proxy, wsgi_proxy
-from tests.proxy._servers import KeepAlive, Upstream, free_port, serve_asgi, serve_wsgi
+from tests.proxy._servers import (
+    KeepAlive,
+    Upstream,
+    free_port,
+    serve_asgi,
+    serve_gunicorn,
+    serve_wsgi,
+)
 from tests.proxy.conftest import BROWSER_KEY, SERVER_KEY, options
 
 BROWSER_HEADERS = {
@@ -190,6 +197,38 @@ def test_one_upstream_connection_serves_calls_one_after_another(
                 response = http.get(url, headers={"x-inf-target-url": target})
                 assert response.status_code == 200 and response.json() == {"ok": True}
         assert upstream.connections == 1
+    finally:
+        upstream.close()
+
+
+def test_an_upstream_body_cut_short_is_not_passed_off_as_whole(
+    serve: Any, http: httpx2.Client
+) -> None:
+    """The browser's connection breaks instead of ending: it knows the body is incomplete."""
+    upstream = KeepAlive()
+    try:
+        with serve(api_key=SERVER_KEY, allowed_hosts=(upstream.host,)) as url:
+            target = f"http://{upstream.host}/short"
+            with pytest.raises(httpx2.RemoteProtocolError):
+                http.get(url, headers={"x-inf-target-url": target})
+    finally:
+        upstream.close()
+
+
+def test_under_gunicorn_a_cut_body_breaks_the_kept_alive_connection() -> None:
+    """gunicorn keeps the browser's connection alive: a body that just stopped short of its
+    `Content-Length` would leave the browser waiting (here until its 5 s read timeout, inside
+    gunicorn's 30 s keep-alive), or read the next answer as its rest."""
+    upstream = KeepAlive()
+    env = {"PROXY_TEST_KEY": SERVER_KEY, "PROXY_TEST_ALLOWED": upstream.host}
+    try:
+        with (
+            serve_gunicorn("tests.proxy.wsgi_app:app", env, "--keep-alive", "30") as url,
+            httpx2.Client(timeout=5) as http,
+        ):
+            headers = {"x-inf-target-url": f"http://{upstream.host}/short"}
+            with pytest.raises(httpx2.RemoteProtocolError):
+                http.get(url, headers=headers)
     finally:
         upstream.close()
 

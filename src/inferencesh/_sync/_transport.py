@@ -227,6 +227,13 @@ class _ResponseStream(httpx2.SyncByteStream):
             # read1 returns what one chunk (or one socket read) holds, without waiting for more.
             while chunk := response.read1(READ_SIZE):
                 yield chunk
+            if response.length:
+                # read1 ends quietly when the server closes before its Content-Length: a cut
+                # body must not pass for a whole one.
+                raise httpx2.RemoteProtocolError(
+                    f"the server closed the connection {response.length} bytes before the "
+                    "end of the body"
+                )
         except _ERRORS as exc:
             raise translate_error(exc, connecting=False) from exc
         except ChunkedEncodingError as exc:

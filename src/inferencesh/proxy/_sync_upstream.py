@@ -45,6 +45,9 @@ class SyncResponse:
     def __next__(self) -> bytes:
         try:
             chunk = self._response.read1(_CHUNK)
+            if not chunk and self._response.length:
+                # read1 ends quietly when the upstream closes before its Content-Length.
+                raise http.client.IncompleteRead(b"", self._response.length)
         except (OSError, http.client.HTTPException) as exc:
             # Raising makes the server drop the connection: a cut stream must not look whole.
             logger.warning("proxy: upstream stream broke off (%s)", type(exc).__name__)
