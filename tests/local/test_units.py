@@ -142,6 +142,57 @@ def test_the_store_ignores_changes_after_the_end() -> None:
         store.wait(task_id, lambda t: False, timeout=0)
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("where", ["another thread", "the loop's thread"])
+async def test_until_wakes_on_the_tasks_change_without_a_thread(where: str) -> None:
+    store = TaskStore(clock=Clock())
+    task_id = store.create({}).dto["id"]
+    other = store.create({}).dto["id"]
+    got: list[dict[str, Any] | None] = []
+
+    def finish() -> None:
+        store.transition(other, TaskStatus.RUNNING)  # another task's change: not this one's
+        store.transition(task_id, TaskStatus.COMPLETED, output={"ok": True})
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+
+            async def wait() -> None:
+                got.append(await store.until(task_id, lambda t: t["status"] == 10))
+
+            tg.start_soon(wait)
+            await anyio.wait_all_tasks_blocked()
+            assert got == []  # nothing yet: it waits
+            if where == "another thread":
+                await anyio.to_thread.run_sync(finish)
+            else:
+                finish()
+    assert got[0] is not None and got[0]["output"] == {"ok": True}
+    # Already there: at once.
+    assert (await store.until(task_id, lambda t: t["status"] == 10)) == got[0]
+
+
+@pytest.mark.anyio
+async def test_until_a_deleted_task_is_none_and_a_cancelled_wait_is_forgotten() -> None:
+    store = TaskStore(clock=Clock())
+    task_id = store.create({}).dto["id"]
+    with anyio.move_on_after(0.01) as scope:
+        await store.until(task_id, lambda t: False)
+    assert scope.cancelled_caught
+    store.transition(task_id, TaskStatus.RUNNING)  # wakes nobody, fails nothing
+    got: list[dict[str, Any] | None] = []
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+
+            async def wait() -> None:
+                got.append(await store.until(task_id, lambda t: False))
+
+            tg.start_soon(wait)
+            await anyio.wait_all_tasks_blocked()
+            await anyio.to_thread.run_sync(store.delete, task_id)
+    assert got == [None]
+
+
 def test_snapshots_do_not_change_afterwards() -> None:
     store = TaskStore(clock=Clock())
     task_id = store.create({}).dto["id"]

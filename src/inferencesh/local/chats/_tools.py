@@ -24,7 +24,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import anyio
-import anyio.to_thread
 import httpx2
 
 from inferencesh.local.chats._records import Invocation
@@ -67,8 +66,6 @@ class ServerTools:
         self._secrets = secrets
         self._run_child = run_child
         self._http_timeout = http_timeout
-        # Waiting for app tasks holds a thread each: our own limit, not the shared pool's.
-        self._limiter = anyio.CapacityLimiter(256)
 
     async def run(self, invocation_id: str) -> Followup | None:
         """Run the tool of an `in_progress` invocation and record how it ended."""
@@ -134,13 +131,7 @@ class ServerTools:
             raise ToolFailed(f"the app {config['ref']} refused the call: {exc.detail}") from exc
         task_id: str = created["id"]
         try:
-            task = await anyio.to_thread.run_sync(
-                lambda: self._task_store.wait(
-                    task_id, lambda t: t["status"] in _TERMINAL_TASK, None
-                ),
-                abandon_on_cancel=True,
-                limiter=self._limiter,
-            )
+            task = await self._task_store.until(task_id, lambda t: t["status"] in _TERMINAL_TASK)
         except anyio.get_cancelled_exc_class():
             try:
                 self._tasks.cancel(task_id)

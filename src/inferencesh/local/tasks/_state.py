@@ -24,10 +24,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
+import anyio
+
 from inferencesh.local.apps._registry import LogType
 from inferencesh.local.core._ids import TEAM_ID, USER_ID, Clock, new_id
 from inferencesh.local.core._json import clean_text, dumps
 from inferencesh.local.core._streams import DEFAULT_MAX_BUFFERED, StreamItem, Subscription, Topic
+from inferencesh.local.core._wake import waker
 from inferencesh.models.task import TaskStatus
 
 __all__ = ["DEFAULT_MAX_FINISHED_TASKS", "EVICTED_IDS", "StreamFormat", "TaskRecord", "TaskStore"]
@@ -92,6 +95,8 @@ class TaskStore:
         """Ids of the finished tasks kept, oldest end first."""
         self._evicted: OrderedDict[str, None] = OrderedDict()
         self._seq = 0
+        self._waiters: dict[str, list[Callable[[], None]]] = {}
+        """`until`'s wake-ups, by task: called (and dropped) on the task's next change."""
 
     # -- reading --------------------------------------------------------------------------
 
@@ -134,6 +139,32 @@ class TaskStore:
                 raise TimeoutError(f"task {task_id} did not get there within {timeout} s")
             return self.snapshot(task_id)
 
+    async def until(
+        self, task_id: str, predicate: Callable[[dict[str, Any]], bool]
+    ) -> dict[str, Any] | None:
+        """`wait` for the emulator's own event loops: no thread is held while it waits.
+
+        (An app tool's call waited for its task in a worker thread, on a condition every
+        change of every task woke.)
+        """
+        while True:
+            with self._lock:
+                record = self._tasks.get(task_id)
+                if record is None or predicate(record.dto):
+                    return None if record is None else record.snapshot()
+                changed = anyio.Event()
+                wake = waker(changed.set)
+                self._waiters.setdefault(task_id, []).append(wake)
+            try:
+                await changed.wait()
+            finally:
+                with self._lock:
+                    waiting = self._waiters.get(task_id, [])
+                    if wake in waiting:  # cancelled before the change came
+                        waiting.remove(wake)
+                        if not waiting:
+                            del self._waiters[task_id]
+
     # -- creating and deleting ------------------------------------------------------------
 
     def create(self, fields: dict[str, Any]) -> TaskRecord:
@@ -168,7 +199,7 @@ class TaskStore:
             self._seq += 1
             record = TaskRecord(dto, self._seq, self.max_stream_buffer)
             self._tasks[task_id] = record
-            self._notify()
+            self._notify(task_id)
         return record
 
     def request_cancel(self, task_id: str) -> Literal["missing", "ended", "cancelling"]:
@@ -193,7 +224,7 @@ class TaskStore:
         with self._lock:
             record = self._tasks.pop(task_id, None)
             self._finished.pop(task_id, None)
-            self._notify()
+            self._notify(task_id)
         if record is None:
             return False
         record.topic.close()
@@ -334,7 +365,7 @@ class TaskStore:
         else:
             line = dumps(data)
         record.topic.publish(StreamItem(line, final=final))
-        self._notify()
+        self._notify(dto["id"])
 
     def _evict(self) -> None:
         """Drop the oldest finished tasks past the cap (under the lock)."""
@@ -347,9 +378,11 @@ class TaskStore:
             if len(self._evicted) > EVICTED_IDS:
                 self._evicted.popitem(last=False)
 
-    def _notify(self) -> None:
-        """Wake `wait` (under the lock) and the emulator's waiters: a task changed."""
+    def _notify(self, task_id: str) -> None:
+        """Wake `wait`, `until` (under the lock) and the emulator's waiters: a task changed."""
         self._changed.notify_all()
+        for wake in self._waiters.pop(task_id, ()):
+            wake()  # never blocks: at most schedules a call on the waiter's loop
         self._on_change()
 
     @staticmethod
