@@ -10,8 +10,7 @@ Publishing never waits on an event loop: it appends under a lock and wakes the r
 waiter: directly on the waiter's own thread, else by scheduling the wake-up on its loop
 (`call_soon_threadsafe`, trio's `run_sync_soon`), which never blocks. So no event loop can ever
 block on another, whatever mix of threads and loops the emulator is hosted in. (The wait was a
-worker thread blocked on a condition: a thread hop per batch, about a third of the emulator's
-CPU for an agent's turn.)
+worker thread blocked on a condition: a thread switch for every batch a stream wrote.)
 
 `EventStream` is the response: it writes the resource's snapshot first, then one line per
 published item, each in its own chunk as it happens; `{"type":"heartbeat"}` after each quiet
